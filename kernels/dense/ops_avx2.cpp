@@ -1,0 +1,179 @@
+// AVX2 float ops; see ops_avx512.cpp. Partial vectors use vmaskmovps (masked-off lanes read as
+// zero and are never touched in memory), which keeps tails in the same lanes as full vectors.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "dense_registry.h"
+
+namespace bitnet::kernels::detail {
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Lane mask for the first `left` (0..8) lanes, for maskload/maskstore.
+inline __m256i lanes(int64_t left) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left < 8 ? left : 8)), idx);
+}
+
+inline __m256 exp_nonpos(__m256 t) {
+  const __m256 lo = _mm256_set1_ps(kExpMin);
+  const __m256 keep = _mm256_cmp_ps(t, lo, _CMP_NLT_UQ);  // not below the underflow bound (or NaN)
+  t = _mm256_max_ps(lo, t);                                // NaN passes (second operand)
+  const __m256 fn = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(fn, _mm256_set1_ps(kLn2Hi), t);
+  r = _mm256_fnmadd_ps(fn, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kExpP0);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpP1));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpP2));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpP3));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpP4));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpP5));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fn), _mm256_set1_epi32(127)), 23);
+  return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), keep);
+}
+
+}  // namespace
+
+float dot_f32_avx2(const float* a, const float* b, int64_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+  }
+  for (; i < n; i += 8) {
+    const __m256i m = lanes(n - i);
+    s0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s0);
+  }
+  return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+void axpy_f32_avx2(float a, const float* x, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  if (i < n) {
+    const __m256i m = lanes(n - i);
+    _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(va, _mm256_maskload_ps(x + i, m), _mm256_maskload_ps(y + i, m)));
+  }
+}
+
+void rms_norm_avx2(const float* x, const float* w, int64_t n, float eps, float* y) {
+  if (n <= 0) return;
+  // The 16-lane order of dense.h as four 4-double registers (lanes 0-3, 4-7, 8-11, 12-15).
+  __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m256 v0 = _mm256_maskload_ps(x + i, lanes(n - i));
+    const __m256 v1 = _mm256_maskload_ps(x + i + 8, lanes(n - i - 8));
+    const __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v0)), d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1));
+    const __m256d d2 = _mm256_cvtps_pd(_mm256_castps256_ps128(v1)), d3 = _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1));
+    a0 = _mm256_fmadd_pd(d0, d0, a0);
+    a1 = _mm256_fmadd_pd(d1, d1, a1);
+    a2 = _mm256_fmadd_pd(d2, d2, a2);
+    a3 = _mm256_fmadd_pd(d3, d3, a3);
+  }
+  const __m256d s4 = _mm256_add_pd(_mm256_add_pd(a0, a2), _mm256_add_pd(a1, a3));  // (p+p8) + (p4+p12)
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+  const double ss = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+  const float inv = 1.0f / _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(float(ss / double(n)) + eps)));
+  const __m256 vinv = _mm256_set1_ps(inv);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv)));
+  if (i < n) {
+    const __m256i m = lanes(n - i);
+    _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(_mm256_maskload_ps(w + i, m), _mm256_mul_ps(_mm256_maskload_ps(x + i, m), vinv)));
+  }
+}
+
+void softmax_avx2(float* x, int64_t n) {
+  if (n <= 0) return;
+  float mx = x[0];
+  {
+    __m256 vmax = _mm256_set1_ps(x[0]);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    mx = _mm_cvtss_f32(m4);
+    for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  }
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lanes(n - i);
+    const __m256 t = _mm256_min_ps(_mm256_setzero_ps(), _mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmx));
+    const __m256 e = _mm256_and_ps(exp_nonpos(t), _mm256_castsi256_ps(m));
+    _mm256_maskstore_ps(x + i, m, e);
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  }
+  const __m256d s4 = _mm256_add_pd(s0, s1);
+  const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+  const double sum = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+  const __m256 inv = _mm256_set1_ps(float(1.0 / sum));
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lanes(n - i);
+    _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(_mm256_maskload_ps(x + i, m), inv));
+  }
+}
+
+void attn_scores_avx2(const float* q, const float* k, int64_t ldk, int64_t n_pos, int64_t hd, float scale,
+                      float* s) {
+  int64_t j = 0;
+  for (; j + 4 <= n_pos; j += 4) {
+    const float* k0 = k + j * ldk;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < hd; i += 8) {
+      const __m256i m = lanes(hd - i);
+      const __m256 qv = _mm256_maskload_ps(q + i, m);
+      a0 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k0 + i, m), a0);
+      a1 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k0 + ldk + i, m), a1);
+      a2 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k0 + 2 * ldk + i, m), a2);
+      a3 = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k0 + 3 * ldk + i, m), a3);
+    }
+    s[j] = scale * hsum(a0);
+    s[j + 1] = scale * hsum(a1);
+    s[j + 2] = scale * hsum(a2);
+    s[j + 3] = scale * hsum(a3);
+  }
+  for (; j < n_pos; ++j) s[j] = scale * dot_f32_avx2(q, k + j * ldk, hd);
+}
+
+void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
+  int64_t i = 0;
+  for (; i + 64 <= hd; i += 64) {
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int u = 0; u < 8; ++u) acc[u] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_pos; ++j) {
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      const float* vj = v + j * ldv + i;
+#pragma GCC unroll 8
+      for (int u = 0; u < 8; ++u) acc[u] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * u), acc[u]);
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < 8; ++u) _mm256_storeu_ps(out + i + 8 * u, acc[u]);
+  }
+  for (; i < hd; i += 8) {
+    const __m256i m = lanes(hd - i);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_pos; ++j)
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_maskload_ps(v + j * ldv + i, m), acc);
+    _mm256_maskstore_ps(out + i, m, acc);
+  }
+}
+
+}  // namespace bitnet::kernels::detail

@@ -1,0 +1,30 @@
+// Internal: the per-ISA entry points that dispatch.cpp assembles into KernelSets.
+//
+// The ISA translation units are compiled with their own -m flags. They must not define inline
+// functions or templates that portable code could also instantiate (the linker would keep one copy,
+// possibly the AVX-512 one), so they include no fmt/STL headers beyond <cstdint>/<cstring>, keep
+// their helpers in anonymous namespaces, and export only the objects declared here.
+#pragma once
+
+#include "kernels.h"
+
+namespace bitnet::kernels::detail {
+
+extern const TernaryMatmul kMadScalar;
+float quantize_i8_scalar(const float* x, int64_t K, int8_t* q);
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define BITNET_KERNELS_X86 1
+extern const TernaryMatmul kMadAvx2;
+extern const TernaryMatmul kMadAvx512Bw;
+extern const TernaryMatmul kMadAvx512Vnni;
+float quantize_i8_avx2(const float* x, int64_t K, int8_t* q);
+float quantize_i8_avx512(const float* x, int64_t K, int8_t* q);
+#elif defined(__aarch64__)
+#define BITNET_KERNELS_ARM 1
+extern const TernaryMatmul kMadNeon;
+extern const TernaryMatmul kMadNeonDot;
+float quantize_i8_neon(const float* x, int64_t K, int8_t* q);
+#endif
+
+}  // namespace bitnet::kernels::detail

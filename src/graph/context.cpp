@@ -1,0 +1,347 @@
+#include "graph/context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "graph/act_quant.h"
+#include "kernels.h"
+#include "sparse.h"
+#include "dense.h"
+#include "model/model.h"
+#include "util/error.h"
+
+namespace bitnet {
+namespace {
+
+// Rows per matmul task: large enough to amortise the task hand-out, small enough that both
+// threads get work on the narrow k/v projections. Rounded to the kernel's row tile.
+int64_t rows_per_task(int64_t rows, int row_tile, int n_threads) {
+  int64_t target = std::max<int64_t>(64, rows / (int64_t(n_threads) * 8));
+  target = (target + row_tile - 1) / row_tile * row_tile;
+  return std::min(target, rows);
+}
+
+int64_t rows_per_prefill_task(int64_t rows, int row_tile, int n_threads) {
+  int64_t target = std::max<int64_t>(256, rows / (int64_t(n_threads) * 2));
+  target = (target + row_tile - 1) / row_tile * row_tile;
+  return std::min(target, rows);
+}
+
+ActivationScheme resolve_scheme(const ModelParams& p, const ContextParams& cp) {
+  ActivationScheme s;
+  s.a48 = cp.a48 < 0 ? p.a48_trained : cp.a48 != 0;
+  s.act_bits = cp.act_bits != 0 ? cp.act_bits : (s.a48 ? 4 : 8);
+  s.topk_o = cp.topk_o < 0 ? s.a48 : cp.topk_o != 0;
+  s.kv_bits = cp.kv_bits != 0 ? cp.kv_bits : 32;
+  if (s.act_bits != 8 && s.act_bits != 4) fail("activation bits must be 8 or 4 (got {})", s.act_bits);
+  if (!KvCache::valid_bits(s.kv_bits)) fail("KV cache bits must be 32, 16, 8, 4 or 3 (got {})", s.kv_bits);
+  return s;
+}
+
+}  // namespace
+
+std::string ActivationScheme::describe() const {
+  const bool plain = act_bits == 8 && !topk_o;
+  std::string s = a48 ? "a4.8" : (plain ? "b1.58" : "b1.58+a4.8 parts");
+  s += " (qkv/gate/up int" + std::to_string(act_bits) + ", o " + (topk_o ? "top-50% int8" : "int8") + ", down int8, kv ";
+  s += kv_bits == 32 ? "f32" : kv_bits == 16 ? "f16" : std::to_string(kv_bits) + "-bit";
+  if (kv_bits == 3) s += " (BOS 4-bit)";
+  return s + ")";
+}
+
+
+Context::Context(const Model& model, const ContextParams& params)
+    : model_(model),
+      scheme_(resolve_scheme(model.params(), params)),
+      n_ctx_(params.n_ctx > 0 ? params.n_ctx : model.params().n_ctx_train),
+      n_batch_(std::max<int64_t>(1, params.n_batch)),
+      pool_(params.n_threads > 0 ? params.n_threads : default_thread_count()),
+      kv_(model.params().n_layer, n_ctx_, model.params().n_head_kv, model.params().head_dim, scheme_.kv_bits) {
+  const ModelParams& p = model.params();
+  n_batch_ = std::min(n_batch_, n_ctx_);
+  rope_ = ops::make_rope_tables(p.head_dim, p.rope_theta, n_ctx_);
+  width_max_ = std::max({p.n_embd, p.q_dim(), p.n_ff});
+  const size_t nb = size_t(n_batch_);
+  x_.resize(nb * p.n_embd);
+  h_.resize(nb * width_max_);
+  q_.resize(nb * p.q_dim());
+  k_.resize(nb * p.kv_dim());
+  v_.resize(nb * p.kv_dim());
+  attn_.resize(nb * p.q_dim());
+  gate_.resize(nb * p.n_ff);
+  up_.resize(nb * p.n_ff);
+  xq_.resize(nb * width_max_);
+  sx_.resize(nb);
+  acc_.resize(nb * width_max_);
+  scores_.resize(size_t(pool_.size()) * n_ctx_);
+  scratch_.resize(nb * width_max_);
+  row_list_.resize(size_t(width_max_));
+  sparse_vals_.resize(size_t(width_max_));
+  stats_.assign(size_t(p.n_layer), LayerSparsity{});
+  logits_.resize(size_t(p.n_vocab));
+}
+
+Context::~Context() = default;
+
+const float* Context::logits(int64_t i) const {
+  if (i < 0 || i >= n_logits_) fail("logits({}) requested but only {} rows are available", i, n_logits_);
+  return logits_.data() + i * model_.params().n_vocab;
+}
+
+void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
+  const ModelParams& p = model_.params();
+  const int64_t n = int64_t(tokens.size());
+  if (n == 0) return;
+  if (n_past_ + n > n_ctx_)
+    fail("{} tokens do not fit in the context: {} already used of {} (raise -c)", n, n_past_, n_ctx_);
+  for (int32_t t : tokens)
+    if (t < 0 || t >= p.n_vocab) fail("token id {} is out of range (vocab size {})", t, p.n_vocab);
+  n_logits_ = all_logits ? n : 1;
+  if (logits_.size() < size_t(n_logits_ * p.n_vocab)) logits_.resize(size_t(n_logits_ * p.n_vocab));
+  for (int64_t i = 0; i < n; i += n_batch_) {
+    const int64_t chunk = std::min(n_batch_, n - i);
+    const bool last = i + chunk == n;
+    float* out = all_logits ? logits_.data() + i * p.n_vocab : (last ? logits_.data() : nullptr);
+    forward_chunk(tokens.data() + i, chunk, all_logits, out);
+  }
+}
+
+void Context::quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t ldx, ActQuant mode) {
+  const auto quantize = kernels::kernels().quantize_i8;
+  int8_t* xq = xq_.data();
+  float* sx = sx_.data();
+  float* scratch = scratch_.data();
+  pool_.parallel_for(n_tokens, [&](int64_t t, int) {
+    switch (mode) {
+      case ActQuant::Int8: sx[t] = quantize(x + t * ldx, k, xq + t * k); break;
+      case ActQuant::Int4: sx[t] = act::quantize_int4_absmean(x + t * ldx, k, xq + t * k); break;
+      case ActQuant::TopKInt8: {
+        // x is this context's own scratch row (the sub-norm output), so it may be sparsified in place.
+        float* row = const_cast<float*>(x) + t * ldx;
+        act::topk_keep(row, k, 0.5f, scratch + t * width_max_);
+        sx[t] = quantize(row, k, xq + t * k);
+        break;
+      }
+    }
+  });
+}
+
+void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
+                             const float* sx, float* y, int64_t ldy) {
+  // Prefill (several tokens): the lookup-table kernel when the model built its layout; its tables
+  // are rebuilt per call, so it gets fewer, larger row ranges.
+  const bool use_lut = n_tokens > 1 && w.lut != nullptr;
+  const auto& mm = use_lut ? *w.lut : kernels::kernels().matmul;
+  const uint8_t* packed = use_lut ? w.lut_packed.data() : w.packed.data();
+  const int64_t chunk = use_lut ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
+                                : rows_per_task(w.rows, mm.row_tile, pool_.size());
+  const int64_t n_tasks = (w.rows + chunk - 1) / chunk;
+  int32_t* acc = acc_.data();
+  const int64_t lda = w.rows;
+  // transformers' BitLinear: y = acc / (s_x * s_w) with s_w = 1/alpha.
+  const float inv_scale = 1.0f / w.scale;
+  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t m0 = task * chunk, m1 = std::min(w.rows, m0 + chunk);
+    mm.matmul(packed, w.rows, w.cols, m0, m1, xq, ldx, n_tokens, acc, lda);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float denom = sx[t] * inv_scale;
+      const int32_t* a = acc + t * lda;
+      float* out = y + t * ldy;
+      for (int64_t m = m0; m < m1; ++m) out[m] = float(a[m]) / denom;
+    }
+  });
+}
+
+int64_t Context::active_rows(const float* gate, int64_t n) {
+  int32_t* rows = row_list_.data();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (gate[i] > 0.0f) rows[count++] = int32_t(i);
+  return count;
+}
+
+void Context::ternary_linear_rows(const TernaryLinear& w, int64_t n_rows, const int8_t* xq, const float* sx,
+                                  float* y) {
+  const auto& rk = kernels::sparse_kernels().rows;
+  const int32_t* rows = row_list_.data();
+  int32_t* acc = acc_.data();
+  const float denom = sx[0] * (1.0f / w.scale);
+  constexpr int64_t kRowsPerTask = 256;
+  const int64_t n_tasks = (n_rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t i0 = task * kRowsPerTask, count = std::min(kRowsPerTask, n_rows - i0);
+    rk.matmul_rows(w.rows_packed.data(), w.rows, w.cols, rows + i0, count, xq, w.cols, 1, acc, w.rows);
+    for (int64_t i = i0; i < i0 + count; ++i) y[rows[i]] = float(acc[rows[i]]) / denom;
+  });
+}
+
+void Context::ternary_linear_sparse_input(const TernaryLinear& w, const int8_t* xq, const float* sx, float* y,
+                                          uint64_t* zero_count) {
+  const auto& ck = kernels::sparse_kernels().cols;
+  int32_t* idx = row_list_.data();
+  int8_t* val = sparse_vals_.data();
+  const int64_t nnz = kernels::sparse_gather(xq, w.cols, idx, val);
+  *zero_count += uint64_t(w.cols - nnz);
+  int32_t* acc = acc_.data();
+  const float denom = sx[0] * (1.0f / w.scale);
+  const int64_t chunk = rows_per_task(w.rows, ck.row_tile, pool_.size());
+  const int64_t n_tasks = (w.rows + chunk - 1) / chunk;
+  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t m0 = task * chunk, m1 = std::min(w.rows, m0 + chunk);
+    ck.matvec(w.cols_packed.data(), w.rows, w.cols, m0, m1, idx, val, nnz, acc);
+    for (int64_t m = m0; m < m1; ++m) y[m] = float(acc[m]) / denom;
+  });
+}
+
+void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
+  const ModelParams& p = model_.params();
+  const int64_t hd = p.head_dim, group = p.n_head / p.n_head_kv;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const float* q = q_.data();
+  float* out = attn_.data();
+  float* scores_all = scores_.data();
+  const auto& dk = kernels::dense_kernels();
+  pool_.parallel_for(n_tokens * p.n_head, [&](int64_t task, int thread) {
+    const int64_t t = task / p.n_head, h = task % p.n_head, kvh = h / group;
+    const int64_t pos = pos0 + t;
+    const float* qh = q + t * p.q_dim() + h * hd;
+    float* s = scores_all + int64_t(thread) * n_ctx_;
+    float* o = out + t * p.q_dim() + h * hd;
+    if (kv_.bits() == 32) {
+      const int64_t ld = kv_.f32_stride();
+      dk.attn_scores(qh, kv_.f32_k(layer, kvh), ld, pos + 1, hd, scale, s);
+      dk.softmax(s, pos + 1);
+      dk.attn_values(s, kv_.f32_v(layer, kvh), ld, pos + 1, hd, o);
+      return;
+    }
+    for (int64_t j = 0; j <= pos; ++j) s[j] = kv_.dot_k(layer, j, kvh, qh) * scale;
+    dk.softmax(s, pos + 1);
+    std::fill(o, o + hd, 0.0f);
+    for (int64_t j = 0; j <= pos; ++j) kv_.add_v(layer, j, kvh, s[j], o);
+  });
+}
+
+void Context::lm_head(const float* hidden, int64_t n_rows, float* logits_out) {
+  const ModelParams& p = model_.params();
+  const DenseMatrix& w = model_.lm_head();
+  const auto& dk = kernels::dense_kernels();
+  if (w.format == DenseFormat::I8) quantize_rows(hidden, n_rows, p.n_embd, p.n_embd);
+  const int8_t* xq = xq_.data();
+  const float* sx = sx_.data();
+  // Every row is read once per call whatever n_rows is; tasks are row ranges.
+  constexpr int64_t kRowsPerTask = 512;
+  const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
+  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
+    const int64_t r0 = task * kRowsPerTask, r1 = std::min(w.rows, r0 + kRowsPerTask);
+    switch (w.format) {
+      case DenseFormat::F32:
+        dk.gemm_f32(w.f32, w.cols, w.cols, r0, r1, hidden, p.n_embd, n_rows, logits_out, p.n_vocab);
+        break;
+      case DenseFormat::F16:
+        dk.gemm_f16(w.f16, w.cols, w.cols, r0, r1, hidden, p.n_embd, n_rows, logits_out, p.n_vocab);
+        break;
+      case DenseFormat::I8:
+        dk.gemm_i8(w.i8, w.cols, w.row_scale.data(), w.cols, r0, r1, xq, p.n_embd, sx, n_rows, logits_out, p.n_vocab);
+        break;
+    }
+  });
+}
+
+void Context::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out) {
+  const ModelParams& p = model_.params();
+  const auto rms_norm = kernels::dense_kernels().rms_norm;
+  const int64_t d = p.n_embd, ff = p.n_ff, qd = p.q_dim(), kvd = p.kv_dim();
+  const int64_t pos0 = n_past_;
+  float* x = x_.data();
+  float* h = h_.data();
+  const DenseMatrix& emb = model_.token_embd();
+  for (int64_t t = 0; t < n; ++t) emb.row_to_f32(tokens[t], x + t * d);
+
+  for (int64_t il = 0; il < p.n_layer; ++il) {
+    const LayerWeights& L = model_.layers()[il];
+    // --- attention block ---
+    const ActQuant in_quant = scheme_.act_bits == 4 ? ActQuant::Int4 : ActQuant::Int8;
+    const ActQuant o_quant = scheme_.topk_o ? ActQuant::TopKInt8 : ActQuant::Int8;
+    pool_.parallel_for(n, [&](int64_t t, int) { rms_norm(x + t * d, L.attn_norm.data(), d, p.rms_eps, h + t * d); });
+    quantize_rows(h, n, d, d, in_quant);
+    ternary_linear(L.wq, n, xq_.data(), d, sx_.data(), q_.data(), qd);
+    ternary_linear(L.wk, n, xq_.data(), d, sx_.data(), k_.data(), kvd);
+    ternary_linear(L.wv, n, xq_.data(), d, sx_.data(), v_.data(), kvd);
+    const auto rope = p.rope_style == RopeStyle::RotateHalf ? ops::rope_rotate_half : ops::rope_interleaved;
+    pool_.parallel_for(n, [&](int64_t t, int) {
+      rope(q_.data() + t * qd, p.n_head, p.head_dim, rope_, pos0 + t);
+      rope(k_.data() + t * kvd, p.n_head_kv, p.head_dim, rope_, pos0 + t);
+      kv_.store(il, pos0 + t, k_.data() + t * kvd, v_.data() + t * kvd);
+    });
+    attention(il, n, pos0);
+    // Sub-norms are part of BitNet b1.58; ternary `llama` models (Llama3-8B-1.58, Falcon3) have none.
+    if (!L.attn_sub_norm.empty()) {
+      pool_.parallel_for(n, [&](int64_t t, int) {
+        rms_norm(attn_.data() + t * qd, L.attn_sub_norm.data(), qd, p.rms_eps, h + t * qd);
+      });
+      quantize_rows(h, n, qd, qd, o_quant);
+    } else {
+      quantize_rows(attn_.data(), n, qd, qd, o_quant);
+    }
+    if (n == 1 && scheme_.topk_o && !L.wo.cols_packed.empty()) {
+      ternary_linear_sparse_input(L.wo, xq_.data(), sx_.data(), h, &stats_[il].o_zero);
+    } else {
+      for (int64_t i = 0; i < n * qd; ++i) stats_[il].o_zero += xq_.data()[i] == 0;
+      ternary_linear(L.wo, n, xq_.data(), qd, sx_.data(), h, d);
+    }
+    pool_.parallel_for(n, [&](int64_t t, int) {
+      for (int64_t i = 0; i < d; ++i) x[t * d + i] += h[t * d + i];
+    });
+    // --- feed-forward block ---
+    pool_.parallel_for(n, [&](int64_t t, int) { rms_norm(x + t * d, L.ffn_norm.data(), d, p.rms_eps, h + t * d); });
+    quantize_rows(h, n, d, d, in_quant);
+    ternary_linear(L.w_gate, n, xq_.data(), d, sx_.data(), gate_.data(), ff);
+    const bool sparse_up = n == 1 && p.activation == FfnActivation::Relu2 && !L.w_up.rows_packed.empty();
+    if (sparse_up) {
+      // Exact sparsity: relu(gate)^2 is zero wherever gate <= 0, so those up rows are never needed.
+      const int64_t n_active = active_rows(gate_.data(), ff);
+      stats_[il].gate_zero += ff - n_active;
+      ternary_linear_rows(L.w_up, n_active, xq_.data(), sx_.data(), up_.data());
+      const float* g = gate_.data();
+      const float* u = up_.data();
+      float* out = h;
+      for (int64_t i = 0; i < ff; ++i) out[i] = g[i] > 0.0f ? (g[i] * g[i]) * u[i] : 0.0f;
+    } else {
+      ternary_linear(L.w_up, n, xq_.data(), d, sx_.data(), up_.data(), ff);
+      pool_.parallel_for(n, [&](int64_t t, int) {
+        float* g = gate_.data() + t * ff;
+        if (p.activation == FfnActivation::Relu2) ops::relu2_mul(g, up_.data() + t * ff, ff, h + t * ff);
+        else ops::silu_mul(g, up_.data() + t * ff, ff, h + t * ff);
+      });
+      if (p.activation == FfnActivation::Relu2)
+        for (int64_t i = 0; i < n * ff; ++i) stats_[il].gate_zero += gate_.data()[i] <= 0.0f;
+    }
+    if (!L.ffn_sub_norm.empty())
+      pool_.parallel_for(n, [&](int64_t t, int) {
+        rms_norm(h + t * ff, L.ffn_sub_norm.data(), ff, p.rms_eps, h + t * ff);
+      });
+    quantize_rows(h, n, ff, ff);
+    if (n == 1 && !L.w_down.cols_packed.empty()) {
+      ternary_linear_sparse_input(L.w_down, xq_.data(), sx_.data(), h, &stats_[il].down_zero);
+    } else {
+      for (int64_t i = 0; i < n * ff; ++i) stats_[il].down_zero += xq_.data()[i] == 0;
+      ternary_linear(L.w_down, n, xq_.data(), ff, sx_.data(), h, d);
+    }
+    stats_[il].tokens += n;
+    pool_.parallel_for(n, [&](int64_t t, int) {
+      for (int64_t i = 0; i < d; ++i) x[t * d + i] += h[t * d + i];
+    });
+  }
+  n_past_ += n;
+  if (!logits_out) return;
+  // Final norm and LM head: every token of the chunk, or only the last.
+  const int64_t first = all_logits ? 0 : n - 1;
+  const int64_t rows = n - first;
+  pool_.parallel_for(rows, [&](int64_t r, int) {
+    rms_norm(x + (first + r) * d, model_.output_norm().data(), d, p.rms_eps, h + r * d);
+  });
+  lm_head(h, rows, logits_out);
+}
+
+}  // namespace bitnet

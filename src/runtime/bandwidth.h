@@ -1,0 +1,24 @@
+// Memory read bandwidth, measured the way decode reads weights: every thread streams its own slice
+// of a buffer much larger than the last-level cache and sums it. `bitnet bench` divides this by the
+// bytes read per token to get the decode speed limit.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace bitnet {
+
+struct BandwidthResult {
+  double bytes_per_second = 0;  // best run
+  double mean_bytes_per_second = 0;
+  uint64_t buffer_bytes = 0;
+  int n_threads = 0;
+  int runs = 0;
+  std::vector<double> samples;  // bytes per second of every run
+};
+
+// n_threads: the threads that read (the benchmark's thread count); buffer_bytes is rounded down to
+// a multiple of 4 KiB per thread. Throws Error if the buffer cannot be allocated.
+BandwidthResult measure_read_bandwidth(int n_threads, uint64_t buffer_bytes = uint64_t(1) << 30, int runs = 5);
+
+}  // namespace bitnet
