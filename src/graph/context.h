@@ -3,6 +3,7 @@
 // spread over one thread pool. Nothing is allocated per token.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -64,6 +65,9 @@ class Context {
   int64_t n_ctx() const { return n_ctx_; }
   int n_threads() const { return pool_.size(); }
   void reset() { n_past_ = 0; }
+  // Forgets every position from n on (the cache rows past it get overwritten by the next eval):
+  // lets a benchmark re-run from the same prefix without evaluating it again.
+  void truncate(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
   const Model& model() const { return model_; }
   uint64_t kv_cache_bytes() const { return kv_.bytes(); }
   const ActivationScheme& scheme() const { return scheme_; }

@@ -84,9 +84,11 @@ double elapsed_ns(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 std::string BenchRow::test_name() const {
-  if (n_prompt > 0 && n_gen == 0) return fmt::format("pp{}", n_prompt);
-  if (n_gen > 0 && n_prompt == 0) return fmt::format("tg{}", n_gen);
-  return fmt::format("pp{}+tg{}", n_prompt, n_gen);
+  std::string name = n_prompt > 0 && n_gen == 0   ? fmt::format("pp{}", n_prompt)
+                     : n_gen > 0 && n_prompt == 0 ? fmt::format("tg{}", n_gen)
+                                                  : fmt::format("pp{}+tg{}", n_prompt, n_gen);
+  if (n_depth > 0) name += fmt::format(" @ d{}", n_depth);  // llama-bench's spelling
+  return name;
 }
 
 DecodeTraffic decode_traffic(const Model& model, double depth, uint64_t kv_bytes_per_position) {
@@ -133,6 +135,9 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
     if (n < 0) fail("bench: prompt length {} is negative", n);
   for (int n : cfg.n_gen)
     if (n < 0) fail("bench: generation length {} is negative", n);
+  for (int n : cfg.n_depth)
+    if (n < 0) fail("bench: depth {} is negative", n);
+  const std::vector<int> depths = cfg.n_depth.empty() ? std::vector<int>{0} : cfg.n_depth;
   const ModelParams& p = model.params();
   BenchRow base;
   base.build_commit = BITNET_BUILD_COMMIT;
@@ -150,20 +155,25 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
   std::map<int, double> bandwidth;
   for (int threads_opt : cfg.n_threads) {
     const int threads = threads_opt > 0 ? threads_opt : default_thread_count();
-    struct Test { int n_prompt, n_gen; };
+    struct Test { int n_prompt, n_gen, n_depth; };
     std::vector<Test> tests;
     for (int n : cfg.n_prompt)
-      if (n > 0) tests.push_back({n, 0});
+      for (int d : depths)
+        if (n > 0) tests.push_back({n, 0, d});
     for (int n : cfg.n_gen)
-      if (n > 0) tests.push_back({0, n});
+      for (int d : depths)
+        if (n > 0) tests.push_back({0, n, d});
     for (const Test& test : tests) {
       BenchRow row = base;
       row.n_threads = threads;
       row.n_prompt = test.n_prompt;
       row.n_gen = test.n_gen;
+      row.n_depth = test.n_depth;
       row.test_time = utc_now();
       ContextParams cp;
-      cp.n_ctx = test.n_prompt > 0 ? test.n_prompt : test.n_gen + 1;
+      // tg without depth starts from a BOS; with depth the prefix (BOS first) takes its place.
+      const int64_t prefix = test.n_depth > 0 ? test.n_depth : (test.n_gen > 0 ? 1 : 0);
+      cp.n_ctx = prefix + (test.n_prompt > 0 ? test.n_prompt : test.n_gen);
       cp.n_batch = cfg.n_batch;
       cp.n_threads = threads;
       cp.a48 = cfg.a48;
@@ -178,16 +188,23 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
         if (on_bandwidth) on_bandwidth(threads, bandwidth[threads]);
       }
 
+      row.type_kv = ctx.scheme().kv_bits == 32 ? "f32" : ctx.scheme().kv_bits == 16 ? "f16"
+                                                      : fmt::format("q{}", ctx.scheme().kv_bits);
       std::vector<int32_t> tokens(size_t(std::max(test.n_prompt, test.n_gen)));
       for (int32_t& t : tokens) t = token(rng);
+      // The prefix is evaluated once (batched, untimed); each run truncates back to it.
+      std::vector<int32_t> prefix_tokens(static_cast<size_t>(prefix));
+      for (int32_t& t : prefix_tokens) t = token(rng);
+      if (prefix > 0) prefix_tokens[0] = bos;
+      ctx.reset();
+      if (prefix > 0) ctx.eval(prefix_tokens);
       auto run_once = [&](int n_gen) -> double {
-        ctx.reset();
+        ctx.truncate(prefix);
         if (test.n_prompt > 0) {
           const auto t0 = std::chrono::steady_clock::now();
           ctx.eval(tokens, /*all_logits=*/false);  // the whole prompt in one call: batched prefill
           return elapsed_ns(t0);
         }
-        ctx.eval(std::span<const int32_t>(&bos, 1));
         const auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < n_gen; ++i) ctx.eval(std::span<const int32_t>(&tokens[size_t(i)], 1));
         return elapsed_ns(t0);
@@ -207,9 +224,9 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
       mean_stddev(row.samples_ns, &row.avg_ns, &row.stddev_ns);
       mean_stddev(row.samples_ts, &row.avg_ts, &row.stddev_ts);
       if (test.n_gen > 0) {
-        // Decode step i (0-based) attends to positions 0..i+1 (BOS at 0): mean depth (n + 3) / 2.
+        // Decode step i (0-based) attends to positions 0..prefix+i: mean depth prefix + (n + 1) / 2.
         // The cache as the context holds it (f32, or 16/8/4/3-bit).
-        const DecodeTraffic traffic = decode_traffic(model, (double(test.n_gen) + 3.0) / 2.0,
+        const DecodeTraffic traffic = decode_traffic(model, double(prefix) + (double(test.n_gen) + 1.0) / 2.0,
                                                      ctx.kv_cache_bytes() / uint64_t(ctx.n_ctx()));
         row.bytes_per_token = traffic.total();
         row.bytes_per_token_in_memory = traffic.total_in_memory();

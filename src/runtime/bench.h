@@ -20,6 +20,10 @@ struct BenchConfig {
   std::vector<int> n_prompt = {512};  // pp tests (0 entries are skipped)
   std::vector<int> n_gen = {128};     // tg tests (0 entries are skipped)
   std::vector<int> n_threads = {0};   // 0: all hardware threads
+  // KV depth (llama-bench -d): each test runs after this many positions are already in the cache
+  // (evaluated once, untimed; the repetitions truncate back to it). tg at depth d reads d positions of
+  // K and V per layer per token, which is what the KV precision changes.
+  std::vector<int> n_depth = {0};
   int repetitions = 5;
   int64_t n_batch = 512;
   bool warmup = true;
@@ -63,7 +67,8 @@ struct BenchRow {
   BenchModelInfo model;
   int n_threads = 0;
   int64_t n_batch = 0;
-  int n_prompt = 0, n_gen = 0;
+  int n_prompt = 0, n_gen = 0, n_depth = 0;
+  std::string type_kv = "f32";  // KV cache element type: f32, f16, q8, q4, q3
   std::vector<double> samples_ns, samples_ts;
   double avg_ns = 0, stddev_ns = 0, avg_ts = 0, stddev_ts = 0;
   // tg rows only (0 for pp rows): bytes per token, bandwidth (bytes/s) and the resulting limit.
@@ -75,10 +80,10 @@ struct BenchRow {
   // machine was busy and the figure understates the engine. 0 where schedstat is unavailable.
   double preempted_share = 0;
 
-  std::string test_name() const;  // "pp512", "tg128"
+  std::string test_name() const;  // "pp512", "tg128", "tg128 @ d4096"
 };
 
-// Runs every test for every thread count (pp tests before tg tests, as llama-bench) and calls
+// Runs every test for every thread count and depth (pp tests before tg tests, as llama-bench) and calls
 // on_row as each finishes. on_bandwidth is called when a thread count's bandwidth is measured.
 std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& config,
                                 const std::function<void(const BenchRow&)>& on_row = {},

@@ -29,7 +29,7 @@ std::string csv_quote(const std::string& s) {
 
 // Column widths as llama-bench's; the model column grows with the name.
 constexpr const char* kHeader =
-    "| {:<30} | {:>10} | {:>10} | {:<7} | {:<10} | {:<16} | {:>7} | {:>8} | {:>18} | {:>12} | {:>8} |";
+    "| {:<30} | {:>10} | {:>10} | {:<7} | {:<10} | {:<16} | {:>7} | {:>16} | {:>18} | {:>12} | {:>8} |";
 
 }  // namespace
 
@@ -48,13 +48,13 @@ nlohmann::ordered_json bench_row_json(const BenchRow& r) {
   j["n_batch"] = r.n_batch;
   j["n_ubatch"] = r.n_batch;
   j["n_threads"] = r.n_threads;
-  j["type_k"] = "f32";
-  j["type_v"] = "f32";
+  j["type_k"] = r.type_kv;
+  j["type_v"] = r.type_kv;
   j["n_gpu_layers"] = 0;
   j["use_mmap"] = true;
   j["n_prompt"] = r.n_prompt;
   j["n_gen"] = r.n_gen;
-  j["n_depth"] = 0;
+  j["n_depth"] = r.n_depth;
   j["test_time"] = r.test_time;
   j["avg_ns"] = uint64_t(r.avg_ns);
   j["stddev_ns"] = uint64_t(r.stddev_ns);
@@ -80,7 +80,7 @@ std::string bench_markdown_header() {
   std::string s = fmt::format(kHeader, "model", "size", "params", "backend", "isa", "kernel", "threads", "test",
                               "t/s", "bw limit t/s", "of limit");
   s += "\n| ------------------------------ | ---------: | ---------: | ------- | ---------- | ---------------- "
-       "| ------: | -------: | -----------------: | -----------: | -------: |";
+       "| ------: | ---------------: | -----------------: | -----------: | -------: |";
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "graph/context.h"
 #include "model/model.h"
 #include "runtime/bandwidth.h"
 #include "runtime/synth.h"
@@ -104,6 +105,62 @@ TEST_F(BenchLib, RunsTestsInLlamaBenchOrder) {
   EXPECT_EQ(j["samples_ns"].size(), 2u);
   EXPECT_TRUE(bench_row_json(rows[0])["frac_of_bw_limit"].is_null());
   EXPECT_NE(bench_markdown_row(rows[2]).find("tg3"), std::string::npos);
+}
+
+TEST_F(BenchLib, DepthRunsAfterAPrefixInTheCache) {
+  BenchConfig cfg;
+  cfg.n_prompt = {4};
+  cfg.n_gen = {3};
+  cfg.n_depth = {0, 20};
+  cfg.n_threads = {1};
+  cfg.repetitions = 2;
+  cfg.kv_bits = 8;
+  cfg.bandwidth_buffer_bytes = 8 << 20;
+  cfg.bandwidth_runs = 1;
+  const auto rows = run_bench(*model_, cfg);
+  ASSERT_EQ(rows.size(), 4u);
+  const char* names[] = {"pp4", "pp4 @ d20", "tg3", "tg3 @ d20"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].test_name(), names[i]);
+    EXPECT_EQ(rows[i].type_kv, "q8");
+    EXPECT_GT(rows[i].avg_ts, 0.0);
+  }
+  // tg3 @ d20 attends to 21, 22, 23 positions: mean 22 (tg3 alone: 2, 3, 4).
+  const ContextParams cp{.n_ctx = 64, .n_threads = 1, .kv_bits = 8};
+  Context ctx(*model_, cp);
+  const uint64_t per_pos = ctx.kv_cache_bytes() / uint64_t(ctx.n_ctx());
+  EXPECT_EQ(rows[2].bytes_per_token, decode_traffic(*model_, 3.0, per_pos).total());
+  EXPECT_EQ(rows[3].bytes_per_token, decode_traffic(*model_, 22.0, per_pos).total());
+  EXPECT_GT(rows[3].bytes_per_token, rows[2].bytes_per_token);
+  const auto j = bench_row_json(rows[3]);
+  EXPECT_EQ(j["n_depth"], 20);
+  EXPECT_EQ(j["type_k"], "q8");
+  EXPECT_NE(bench_markdown_row(rows[3]).find("tg3 @ d20"), std::string::npos);
+  cfg.n_depth = {-1};
+  EXPECT_THROW(run_bench(*model_, cfg), Error);
+}
+
+TEST_F(BenchLib, TruncateReplaysTheSameStep) {
+  // What depth runs rely on: after truncate(n), evaluating the same token gives the same logits as
+  // the first time, whatever was written to the cache past n in between.
+  ContextParams cp;
+  cp.n_ctx = 32;
+  cp.n_threads = 1;
+  Context ctx(*model_, cp);
+  const std::vector<int32_t> prefix = {1, 5, 9, 13, 17};
+  const int32_t next = 21, other = 7;
+  const int64_t n_vocab = model_->params().n_vocab;
+  ctx.eval(prefix);
+  ctx.eval(std::span<const int32_t>(&next, 1));
+  const std::vector<float> first(ctx.logits(0), ctx.logits(0) + n_vocab);
+  ctx.truncate(int64_t(prefix.size()));
+  EXPECT_EQ(ctx.n_past(), int64_t(prefix.size()));
+  for (int i = 0; i < 4; ++i) ctx.eval(std::span<const int32_t>(&other, 1));
+  ctx.truncate(int64_t(prefix.size()));
+  ctx.eval(std::span<const int32_t>(&next, 1));
+  for (int64_t v = 0; v < n_vocab; ++v) ASSERT_EQ(ctx.logits(0)[v], first[size_t(v)]) << v;
+  ctx.truncate(1000);  // never grows
+  EXPECT_EQ(ctx.n_past(), int64_t(prefix.size()) + 1);
 }
 
 TEST_F(BenchLib, RejectsBadConfig) {

@@ -1,4 +1,4 @@
-// `bitnet bench -m FILE -p 128,512 -n 32,128 -t 1,2 -r 5 -o md|json|jsonl|csv`: llama-bench's
+// `bitnet bench -m FILE -p 128,512 -n 32,128 -d 0,4096 -t 1,2 -r 5 -o md|json|jsonl|csv`: llama-bench's
 // tests and output, plus the kernel used and each decode figure against the memory-bandwidth
 // limit (see src/runtime/bench.h).
 #include <algorithm>
@@ -20,7 +20,7 @@ namespace {
 void setup_bench(CLI::App& app) {
   struct Args {
     ModelOptions model;
-    std::vector<int> n_prompt = {512}, n_gen = {128}, n_threads;
+    std::vector<int> n_prompt = {512}, n_gen = {128}, n_depth = {0}, n_threads;
     int reps = 5;
     std::string output = "md";
     bool no_warmup = false, no_bw = false;
@@ -38,6 +38,11 @@ void setup_bench(CLI::App& app) {
   sub->add_option("-n,--n-gen", args->n_gen, "Generation lengths, comma-separated (0 skips tg tests)")
       ->delimiter(',')
       ->capture_default_str();
+  sub->add_option("-d,--n-depth", args->n_depth,
+                  "KV depths, comma-separated: positions already in the cache when each test starts")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("-t,--threads", args->n_threads, "Thread counts, comma-separated (default: all hardware threads)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
@@ -64,6 +69,7 @@ void setup_bench(CLI::App& app) {
     BenchConfig cfg;
     cfg.n_prompt = args->n_prompt;
     cfg.n_gen = args->n_gen;
+    cfg.n_depth = args->n_depth;
     cfg.n_threads = args->n_threads.empty() ? std::vector<int>{0} : args->n_threads;
     cfg.repetitions = args->reps;
     cfg.n_batch = args->model.n_batch;
@@ -104,13 +110,14 @@ void setup_bench(CLI::App& app) {
       for (const auto& [threads, bps] : bandwidth)
         std::printf("memory read bandwidth, %d thread%s: %.1f GB/s (%llu MiB buffer, best of %d)\n", threads,
                     threads == 1 ? "" : "s", bps * 1e-9, static_cast<unsigned long long>(args->bw_mib), args->bw_runs);
-      std::map<int, bool> shown;
+      std::map<std::string, bool> shown;
       for (const BenchRow& r : rows) {
-        if (r.n_gen == 0 || shown[r.n_gen]) continue;
-        shown[r.n_gen] = true;
-        std::printf("tg%d bytes per token: %.3f GB needed (head at its stored precision; the limit uses this), "
-                    "%.3f GB as this build holds the weights\n",
-                    r.n_gen, double(r.bytes_per_token) * 1e-9, double(r.bytes_per_token_in_memory) * 1e-9);
+        if (r.n_gen == 0 || shown[r.test_name()]) continue;
+        shown[r.test_name()] = true;
+        std::printf("%s bytes per token: %.3f GB needed (head at its stored precision, KV %s; the limit uses "
+                    "this), %.3f GB as this build holds the weights\n",
+                    r.test_name().c_str(), double(r.bytes_per_token) * 1e-9, r.type_kv.c_str(),
+                    double(r.bytes_per_token_in_memory) * 1e-9);
       }
       double worst = 0;
       for (const BenchRow& r : rows) worst = std::max(worst, r.preempted_share);

@@ -42,6 +42,10 @@ void add_mode_options(CLI::App* sub, ModelOptions& o) {
                   "LM head precision: int8 (a per-row int8 copy made at load, default: half the bytes of f16) or "
                   "f16 (keep the file's own precision)")
       ->check(CLI::IsMember({"int8", "f16"}))->capture_default_str();
+  sub->add_option("--sparse", o.sparse,
+                  "Exact-sparsity decode (skip up rows whose ReLU² gate is 0 and zero inputs of down/o_proj; same "
+                  "results): auto (on for ReLU² models), on, off (dense kernels only)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
 }
 
 void add_sampling_options(CLI::App* sub, SamplerParams& s, int64_t& seed) {
@@ -71,6 +75,10 @@ std::unique_ptr<Model> load_model(const ModelOptions& o, double* load_ms) {
   const bool tty = isatty(fileno(stderr));
   LoadOptions lo;
   lo.lm_head = o.lm_head == "f16" ? LmHeadMode::Original : LmHeadMode::Int8;
+  lo.sparse = o.sparse == "off" ? 0 : o.sparse == "on" ? 1 : -1;
+  // TopK-50% asked for on any model: build o_proj's column layout so its zeroed half is skipped.
+  if (o.sparse == "off") lo.sparse_o = 0;
+  else if (o.a48 || o.topk_o == "on") lo.sparse_o = 1;
   int last_percent = -1;
   if (tty) {
     lo.progress = [&](float f) {

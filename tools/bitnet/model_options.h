@@ -25,11 +25,12 @@ struct ModelOptions {
   int kv_bits = 0;
   std::string topk_o;  // "", "on", "off"
   std::string lm_head = "int8";
+  std::string sparse = "auto";  // exact-sparsity layouts: auto (ReLU² models), on, off
 };
 
 void add_model_options(CLI::App* sub, ModelOptions& o, int64_t default_ctx = 0);
 // Only the precision/mode switches of ModelOptions (--lm-head, --a48, --act-bits, --kv-bits,
-// --topk-o), for commands with their own -c/-t handling such as bench.
+// --topk-o, --sparse), for commands with their own -c/-t handling such as bench.
 void add_mode_options(CLI::App* sub, ModelOptions& o);
 
 // llama.cpp's sampling flags and defaults: -s --temp --top-k --top-p --min-p --repeat-penalty
