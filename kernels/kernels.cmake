@@ -2,7 +2,9 @@
 # code never contains AVX (or dotprod) instructions; dispatch picks one at run time.
 #
 # Naming: kernels/<family>/<family>_<isa>.cpp. The suffix decides the flags; files of the other
-# architecture are left out of the build.
+# architecture are left out of the build. On aarch64, _neon files get the baseline flags (Advanced
+# SIMD is mandatory) and _neondot files +dotprod; a neon/neondot pair usually shares one .inc body
+# (ternary_mad_neon.inc, ternary_sparse_neon.inc), which is not compiled on its own.
 file(GLOB_RECURSE BITNET_KERNEL_SRC CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/*.cpp)
 
 string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _bitnet_proc)

@@ -73,7 +73,7 @@ struct SparseKernelSet {
 };
 
 struct SparseKernelVariant {
-  const char* name;  // "scalar", "avx2", "avx512", "neon"
+  const char* name;  // "scalar", "avx2", "avx512bw", "avx512vnni", "neon", "neondot"
   Isa isa;
   bool supported;
   const SparseKernelSet* set;

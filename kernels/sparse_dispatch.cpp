@@ -35,8 +35,15 @@ std::vector<SparseKernelVariant> build_variants() {
   v.push_back({"avx2", Isa::Avx2, cpu.best == Isa::Avx2 || has512, &avx2});
   v.push_back({"avx512bw", Isa::Avx512, has512, &avx512bw});
   v.push_back({"avx512vnni", Isa::Avx512, has512 && cpu.avx512vnni, &avx512vnni});
+#elif defined(BITNET_KERNELS_ARM)
+  // Both share the quantizer; neondot differs in rows / int4 (sdot), cols is the same smlal kernel.
+  static const SparseKernelSet neon =
+      make_set(Isa::Neon, kRowsNeon, kColsNeon, kMatI4Neon, quantize_i4_neon, "q4_neon");
+  static const SparseKernelSet neondot =
+      make_set(Isa::Neon, kRowsNeonDot, kColsNeonDot, kMatI4NeonDot, quantize_i4_neon, "q4_neon");
+  v.push_back({"neon", Isa::Neon, cpu.neon, &neon});
+  v.push_back({"neondot", Isa::Neon, cpu.neon && cpu.neon_dotprod, &neondot});
 #endif
-  // aarch64: no NEON sparse set yet; sparse_kernels() falls back to scalar there.
   (void)cpu;
   return v;
 }

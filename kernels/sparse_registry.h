@@ -12,7 +12,8 @@
 // for all M outputs) is Mp/4 contiguous bytes. Byte j of the 64-byte chunk c of a column holds in
 // bits 2s..2s+1 the code of row m = 256c + 64s + perm[j]. perm is chosen per variant so that the
 // SIMD interleave of 2 (AVX2: bytes) or 4 (AVX-512: bytes then words) columns within 128-bit lanes
-// yields int16/int32 lanes in row order; scalar uses the identity.
+// yields int16/int32 lanes in row order; scalar and NEON use the identity (NEON widens one column at
+// a time with smlal/smlal2, which keep bytes in order; see ternary_sparse_neon.inc).
 #pragma once
 
 #include "sparse.h"
@@ -41,6 +42,11 @@ extern const TernaryColSparse kColsAvx2, kColsAvx512Bw, kColsAvx512Vnni;
 extern const TernaryInt4Matmul kMatI4Avx2, kMatI4Avx512Bw, kMatI4Avx512Vnni;
 float quantize_i4_avx2(const float* x, int64_t K, int8_t* q);
 float quantize_i4_avx512(const float* x, int64_t K, int8_t* q);
+#elif defined(__aarch64__)
+extern const TernaryRowSubset kRowsNeon, kRowsNeonDot;
+extern const TernaryColSparse kColsNeon, kColsNeonDot;
+extern const TernaryInt4Matmul kMatI4Neon, kMatI4NeonDot;
+float quantize_i4_neon(const float* x, int64_t K, int8_t* q);
 #endif
 
 }  // namespace bitnet::kernels::detail

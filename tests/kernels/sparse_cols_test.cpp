@@ -3,6 +3,7 @@
 // duplicate / unsorted / out-of-range indices and extreme values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "sparse_test_util.h"
@@ -73,6 +74,26 @@ TEST_P(ColSparseTest, ManyRowsBeyondOneBlock) {
   const int64_t M = 16 * 256 + 300, K = 40;
   const auto w = random_ternary(rng, static_cast<size_t>(M * K));
   check_dense_x(w, M, K, random_sparse_i8(rng, static_cast<size_t>(K), 0.3));
+}
+
+TEST_P(ColSparseTest, RowRangesAcrossBlocks) {
+  // Thread ranges that start inside the matrix and cross a 16-chunk accumulator block boundary, with
+  // more non-zeros than one int16 batch.
+  std::mt19937 rng(26);
+  const int64_t M = 20 * 256 + 77, K = 400;
+  const auto w = random_ternary(rng, static_cast<size_t>(M * K));
+  const auto x = random_sparse_i8(rng, static_cast<size_t>(K), 0.2);
+  std::vector<int32_t> idx(static_cast<size_t>(K));
+  std::vector<int8_t> val(static_cast<size_t>(K));
+  const int64_t nnz = sparse_gather(x.data(), K, idx.data(), val.data());
+  idx.resize(static_cast<size_t>(nnz));
+  val.resize(static_cast<size_t>(nnz));
+  const int64_t t = set().cols.row_tile;
+  ASSERT_GT(t, 0);
+  for (auto [c0, c1] : {std::pair<int64_t, int64_t>{3, 19}, {3, 21}, {1, 18}, {17, 21}}) {
+    check(w, M, K, idx, val, c0 * t, std::min(M, c1 * t));
+    if (HasFatalFailure()) return;
+  }
 }
 
 TEST_P(ColSparseTest, RowRangesInTiles) {

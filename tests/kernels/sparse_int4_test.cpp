@@ -184,9 +184,26 @@ TEST(SparseDispatch, FollowsKernelIsa) {
   EXPECT_EQ(sparse_kernels().isa, Isa::Scalar);
   EXPECT_STREQ(sparse_kernels().rows.name, "rows_scalar");
   force_isa(before);
-  // An ISA without its own sparse set (NEON today) falls back to the scalar sparse kernels.
+  // Every ISA we build for has its own sparse set, so the active one follows kernels().isa; an ISA
+  // without one would fall back to a lower set (scalar here).
   const Isa expected = sparse_kernels_for(before) ? before : Isa::Scalar;
   EXPECT_EQ(sparse_kernels().isa, expected);
+  if (before != Isa::Scalar) {
+    EXPECT_NE(sparse_kernels_for(before), nullptr) << isa_name(before) << " has no sparse set";
+  }
+#if defined(__aarch64__)
+  // aarch64: NEON is always there; the dotprod variant wins when the CPU has it.
+  const SparseKernelSet* neon = sparse_kernels_for(Isa::Neon);
+  ASSERT_NE(neon, nullptr);
+  EXPECT_EQ(neon->isa, Isa::Neon);
+  EXPECT_STREQ(neon->rows.name, cpu_info().neon_dotprod ? "rows_neondot" : "rows_neon");
+  EXPECT_STREQ(neon->matmul_i4.name, cpu_info().neon_dotprod ? "i4_neondot" : "i4_neon");
+  EXPECT_STREQ(neon->quantize_i4_name, "q4_neon");
+  force_isa(Isa::Neon);
+  EXPECT_EQ(sparse_kernels().isa, Isa::Neon);
+  EXPECT_EQ(&sparse_kernels(), neon);
+  force_isa(before);
+#endif
 }
 
 }  // namespace
