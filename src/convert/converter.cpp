@@ -35,16 +35,19 @@ std::string default_name(const std::string& dir) {
 }
 
 // The model's vocab_size can exceed the tokenizer's (rows reserved for later tokens); llama.cpp's
-// converter pads with "[PAD<i>]" so that token ids and embedding rows line up.
+// converter pads with "[PAD<i>]" so that token ids and embedding rows line up. SentencePiece
+// ("llama") vocabs get the placeholders of its _create_vocab_sentencepiece (UNUSED, score -10000:
+// never produced by tokenisation); byte-level BPE vocabs get user-defined ones.
 void pad_vocab(Vocab& v, uint64_t vocab_size, const std::string& dir) {
   if (v.tokens.size() > vocab_size)
     fail("{}: tokenizer has {} tokens but config.json vocab_size is {}", dir, v.tokens.size(), vocab_size);
   if (v.tokens.size() == vocab_size) return;
   log_info("padding the vocabulary from {} to vocab_size {} with [PAD<i>] tokens", v.tokens.size(), vocab_size);
+  const bool spm = v.model == "llama";
   for (uint64_t i = v.tokens.size(); i < vocab_size; ++i) {
     v.tokens.push_back("[PAD" + std::to_string(i) + "]");
-    v.types.push_back(TokenType::UserDefined);
-    if (!v.scores.empty()) v.scores.push_back(0.0f);
+    v.types.push_back(spm ? TokenType::Unused : TokenType::UserDefined);
+    if (!v.scores.empty()) v.scores.push_back(spm ? -10000.0f : 0.0f);
   }
 }
 
@@ -88,7 +91,7 @@ ConvertResult plan_conversion(const ConvertOptions& options, gguf::Writer& write
     }
   }
 
-  Vocab vocab = vocab_from_hf_json(dir);
+  Vocab vocab = vocab_from_hf_dir(dir);
   apply_generation_eos(vocab, generation_eos_ids(dir));
   if (family && !options.vocab_only) pad_vocab(vocab, config->positive_int("vocab_size"), dir);
   vocab_to_gguf(vocab, writer);

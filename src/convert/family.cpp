@@ -6,9 +6,6 @@ namespace bitnet::convert {
 
 namespace {
 
-// 1bitLLM/bitnet_b1_58-{large,3B}: note the lower-case "n"; fp16 latent weights, SentencePiece.
-bool onebitllm_matches(const HfConfig& c) { return c.architecture() == "BitnetForCausalLM"; }
-
 // HF1BitLLM/Llama3-8B-1.58 and tiiuae Falcon3-*-1.58bit: Llama graphs whose q/k need the
 // rotate-half -> interleaved permutation.
 bool llama_matches(const HfConfig& c) {
@@ -16,7 +13,8 @@ bool llama_matches(const HfConfig& c) {
 }
 
 constexpr FamilyHandler kFamilies[] = {
-    {"1bitllm", "1bitLLM BitNet b1.58 (bitnet_b1_58-large / -3B)", onebitllm_matches, "bitnet", nullptr},
+    {"1bitllm", "1bitLLM BitNet b1.58 (bitnet_b1_58-large / -3B)", onebitllm_matches, "bitnet",
+     onebitllm_convert},
     {"bitnet-b1.58", "BitNet b1.58 (microsoft/bitnet-b1.58-2B-4T layout)", bitnet_b158_matches,
      "bitnet-b1.58", bitnet_b158_convert},
     {"llama", "Llama-architecture 1.58-bit models (Llama3-8B-1.58, Falcon3-1.58bit)", llama_matches, "llama",

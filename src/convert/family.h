@@ -42,6 +42,10 @@ const FamilyHandler& select_family(const HfConfig& config);
 bool bitnet_b158_matches(const HfConfig& config);
 void bitnet_b158_convert(const FamilyInput& input, gguf::Writer& writer);
 void llama_ternary_convert(const FamilyInput& input, gguf::Writer& writer);
+// 1bitLLM/bitnet_b1_58-{large,3B}: architectures[0] "BitnetForCausalLM" (lower-case "n"; fp16
+// latent weights, SentencePiece tokenizer.model) -> GGUF "bitnet".
+bool onebitllm_matches(const HfConfig& config);
+void onebitllm_convert(const FamilyInput& input, gguf::Writer& writer);
 // The checkpoint row that becomes GGUF row `row` of a q/k projection: llama.cpp's permutation from
 // rotate-half RoPE pairs to NORM (adjacent) pairs, per head of head_dim rows.
 uint64_t llama_permuted_row(uint64_t row, uint64_t n_head, uint64_t head_dim);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bitnet {
@@ -34,7 +35,18 @@ void vocab_to_gguf(const Vocab& vocab, gguf::Writer& writer);
 // Reads a Hugging Face tokenizer.json (+ tokenizer_config.json if present in the same directory).
 // `path` may be the directory or the tokenizer.json file itself.
 Vocab vocab_from_hf_json(const std::string& path);
-// Any of the above by path: a .gguf file, a tokenizer.json, or a directory holding one.
+// Reads a SentencePiece tokenizer.model (the ModelProto protobuf: pieces with scores and types,
+// special ids from trainer_spec, add_dummy_prefix) plus added_tokens.json and tokenizer_config.json
+// from the same directory, as llama.cpp's converter does. `path` may be the directory or the file.
+// Gives a "llama" vocab. Throws Error naming the file and byte offset on malformed data.
+Vocab vocab_from_spm_model(const std::string& path);
+// The protobuf part alone; `source` names the data in messages.
+Vocab vocab_from_spm_proto(std::string_view data, const std::string& source);
+// A Hugging Face checkpoint directory's tokenizer: tokenizer.model when present (as llama.cpp's
+// converter prefers it), else tokenizer.json.
+Vocab vocab_from_hf_dir(const std::string& dir);
+// Any of the above by path: a .gguf file, a tokenizer.json, a tokenizer.model, or a directory
+// holding one.
 Vocab vocab_from_path(const std::string& path);
 
 }  // namespace bitnet

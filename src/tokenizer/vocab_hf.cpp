@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tokenizer/hf_common.h"
 #include "tokenizer/vocab.h"
 #include "tokenizer/vocab_detect.h"
 #include "util/error.h"
@@ -22,18 +23,6 @@ namespace fs = std::filesystem;
 constexpr std::string_view kLlama3Regex =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-
-json read_json(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) fail("{}: cannot open", p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::exception& e) {
-    fail("{}: not valid JSON: {}", p.string(), e.what());
-  }
-}
 
 // Flattens Sequence pre-tokenizers / post-processors into their parts.
 void flatten(const json& node, const char* list_key, std::vector<const json*>& out) {
@@ -74,24 +63,15 @@ std::string detect_pre(const json& root, const fs::path& file) {
        root.contains("pre_tokenizer") ? root["pre_tokenizer"].dump().substr(0, 300) : "null");
 }
 
-// bos_token / eos_token in tokenizer_config.json: a string, {"content": ...} or null.
-std::string special_text(const json& cfg, const char* key) {
-  if (!cfg.contains(key)) return "";
-  const json& v = cfg[key];
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
-  return "";
-}
-
 }  // namespace
 
 Vocab vocab_from_hf_json(const std::string& path) {
   fs::path file = path;
   if (fs::is_directory(file)) file /= "tokenizer.json";
   if (!fs::exists(file)) fail("{}: no tokenizer.json there", path);
-  const json root = read_json(file);
+  const json root = tok::read_json_file(file);
   const fs::path cfg_path = file.parent_path() / "tokenizer_config.json";
-  const json cfg = fs::exists(cfg_path) ? read_json(cfg_path) : json::object();
+  const json cfg = tok::read_json_file_or_empty(cfg_path);
 
   if (!root.contains("model") || !root["model"].is_object()) fail("{}: no \"model\" object", file.string());
   const json& model = root["model"];
@@ -190,10 +170,10 @@ Vocab vocab_from_hf_json(const std::string& path) {
 
   // Special ids: tokenizer_config.json first, then the post-processor template.
   auto id_of = [&](const std::string& text) { return text.empty() ? -1 : tok::find_token_linear(v, text); };
-  v.bos_id = id_of(special_text(cfg, "bos_token"));
-  v.eos_id = id_of(special_text(cfg, "eos_token"));
-  v.pad_id = id_of(special_text(cfg, "pad_token"));
-  if (v.unk_id < 0) v.unk_id = id_of(special_text(cfg, "unk_token"));
+  v.bos_id = id_of(tok::special_text(cfg, "bos_token"));
+  v.eos_id = id_of(tok::special_text(cfg, "eos_token"));
+  v.pad_id = id_of(tok::special_text(cfg, "pad_token"));
+  if (v.unk_id < 0) v.unk_id = id_of(tok::special_text(cfg, "unk_token"));
   bool template_bos = false, template_eos = false;
   std::vector<const json*> procs;
   if (root.contains("post_processor")) flatten(root["post_processor"], "processors", procs);
@@ -224,16 +204,7 @@ Vocab vocab_from_hf_json(const std::string& path) {
                   : template_eos;
   v.eot_id = tok::detect_eot(v);
 
-  if (cfg.contains("chat_template")) {
-    const json& ct = cfg["chat_template"];
-    if (ct.is_string()) {
-      v.chat_template = ct.get<std::string>();
-    } else if (ct.is_array()) {  // [{"name": ..., "template": ...}]: take "default"
-      for (const json& t : ct)
-        if (t.value("name", "") == "default") v.chat_template = t.value("template", "");
-      if (v.chat_template.empty() && !ct.empty()) v.chat_template = ct[0].value("template", "");
-    }
-  }
+  v.chat_template = tok::chat_template_of(cfg);
   return v;
 }
 

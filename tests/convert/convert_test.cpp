@@ -469,12 +469,13 @@ TEST_F(BrokenCheckpoint, UnknownArchitecture) {
   expect_convert_error({"config.json", "unknown architecture 'FooForCausalLM'", "BitNet b1.58"});
 }
 
-TEST_F(BrokenCheckpoint, RecognisedButNotSupportedYet) {
-  // Llama is converted now (llama_ternary_test.cpp), but this BitNet checkpoint is no Llama.
+TEST_F(BrokenCheckpoint, OtherFamiliesRefuseThisCheckpoint) {
+  // Llama and 1bitLLM are converted now (llama_ternary_test.cpp, onebitllm_test.cpp), but this
+  // packed BitNet checkpoint is neither.
   edit_config([](auto& c) { c["architectures"] = {"LlamaForCausalLM"}; });
   expect_convert_error({"hidden_act 'relu2' is not supported for llama"});
   edit_config([](auto& c) { c["architectures"] = {"BitnetForCausalLM"}; });
-  expect_convert_error({"architecture 'BitnetForCausalLM'", "1bitLLM", "not supported yet"});
+  expect_convert_error({"BitnetForCausalLM", "quantization_config", "1bitLLM"});
 }
 
 TEST_F(BrokenCheckpoint, UnsupportedDtype) {

@@ -51,7 +51,7 @@ void setup_convert(CLI::App& app) {
   auto* sub = app.add_subcommand("convert", "Convert a Hugging Face checkpoint directory to GGUF");
   sub->add_option("hf_dir", args->hf_dir,
                   "Directory with config.json, *.safetensors (or model.safetensors.index.json + shards), "
-                  "tokenizer.json, tokenizer_config.json")
+                  "tokenizer.model (SentencePiece) or tokenizer.json, tokenizer_config.json")
       ->required()
       ->check(CLI::ExistingDirectory);
   sub->add_option("-o,--output", args->out, "Output GGUF file (written atomically)")->required();

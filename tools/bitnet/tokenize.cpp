@@ -73,7 +73,7 @@ void setup_tokenize(CLI::App& app) {
   auto opts = std::make_shared<TokenizeOptions>();
   auto* sub = app.add_subcommand("tokenize", "Show the token ids (and pieces) of a text");
   sub->add_option("-m,--model", opts->model,
-                  "Model .gguf, tokenizer.json, or a Hugging Face directory (default: the shipped model)");
+                  "Model .gguf, tokenizer.json, tokenizer.model, or a Hugging Face directory (default: the shipped model)");
   auto* file = sub->add_option("-f,--file", opts->file, "Read the text from this file");
   sub->add_option("text", opts->text, "The text to tokenize")->excludes(file);
   sub->add_flag("--no-bos", opts->no_bos, "Do not add BOS (or EOS) even if the vocab asks for it");
