@@ -160,8 +160,9 @@ void split_digits3(const Cursor& c, std::vector<uint32_t>& out) {
 
 PreTokenizer pre_tokenizer_for(std::string_view pre) {
   PreTokenizer p;
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3" ||
-      pre == "smaug-bpe" || pre == "dbrx") {
+  // Falcon3 / Falcon-E / Falcon-H1 ship the Llama 3 split; llama.cpp maps their names to it too.
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3" || pre == "falcon_e" ||
+      pre == "falcon-h1" || pre == "smaug-bpe" || pre == "dbrx") {
     p.stages = {SplitStage::kLlama3};
     p.ignore_merges = true;
     p.name = "llama-bpe";
@@ -184,8 +185,8 @@ PreTokenizer pre_tokenizer_for(std::string_view pre) {
 }
 
 std::vector<std::string> supported_pre_tokenizers() {
-  return {"llama-bpe", "llama3", "llama-v3", "falcon3", "smaug-bpe", "dbrx",
-          "gpt-2",     "falcon", "default"};
+  return {"llama-bpe", "llama3", "llama-v3", "falcon3", "falcon_e", "falcon-h1",
+          "smaug-bpe", "dbrx",   "gpt-2",    "falcon",  "default"};
 }
 
 void pre_tokenize(const PreTokenizer& pre, std::string_view text, SplitScratch& s,

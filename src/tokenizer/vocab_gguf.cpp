@@ -69,7 +69,8 @@ Vocab vocab_from_gguf(const gguf::File& f) {
   if (v.pre.empty()) v.pre = std::string(tok::implied_pre_tokenizer(f.architecture(), v));
 
   const bool llama3_like = v.pre == "llama-bpe" || v.pre == "llama3" || v.pre == "llama-v3" ||
-                           v.pre == "falcon3" || (v.pre.empty() && tok::looks_like_llama3_vocab(v));
+                           v.pre == "falcon3" || v.pre == "falcon_e" || v.pre == "falcon-h1" ||
+                           (v.pre.empty() && tok::looks_like_llama3_vocab(v));
   v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token", spm || llama3_like);
   v.add_eos = f.get_bool("tokenizer.ggml.add_eos_token", false);
   v.add_space_prefix = f.get_bool("tokenizer.ggml.add_space_prefix", spm);

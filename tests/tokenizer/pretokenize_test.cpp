@@ -54,6 +54,17 @@ TEST(PreTokenize, PiecesCoverTheText) {
   }
 }
 
+TEST(PreTokenize, FalconFamilyNamesUseTheLlama3Split) {
+  // llama.cpp's llama-vocab.cpp maps falcon3 / falcon_e / falcon-h1 to its LLAMA3 pre-type with
+  // ignore_merges: Falcon3 1.58-bit files converted by llama.cpp carry these names.
+  for (const char* name : {"falcon3", "falcon_e", "falcon-h1"}) {
+    const PreTokenizer p = pre_tokenizer_for(name);
+    EXPECT_EQ(p.name, "llama-bpe") << name;
+    EXPECT_TRUE(p.ignore_merges) << name;
+    EXPECT_EQ(split(name, "Hello 12345 world!!"), split("llama-bpe", "Hello 12345 world!!")) << name;
+  }
+}
+
 TEST(PreTokenize, UnknownNameIsAnError) { EXPECT_THROW(pre_tokenizer_for("qwen2"), Error); }
 
 TEST(Unicode, CategoriesAndUtf8) {
