@@ -28,6 +28,9 @@ struct CpuInfo {
   bool neon = false, neon_dotprod = false;
   // OS support (x86: XCR0 via xgetbv): whether the kernel saves YMM / ZMM+opmask state.
   bool os_avx = false, os_avx512 = false;
+  // AMX tiles (Sapphire Rapids+): set only if the CPU has them, XCR0 enables them and the OS granted
+  // this process the tile state (Linux arch_prctl).
+  bool amx_tile = false, amx_int8 = false, os_amx = false;
   bool avx = false, avx512dq = false;
   std::string brand;  // CPU brand string where the CPU reports one ("" otherwise)
 };

@@ -74,7 +74,9 @@ Context::Context(const Model& model, const ContextParams& params)
   xq_.resize(nb * width_max_);
   sx_.resize(nb);
   acc_.resize(nb * width_max_);
-  scores_.resize(size_t(pool_.size()) * n_ctx_);
+  // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context, plus
+  // one head_dim row of partial values.
+  scores_.resize(size_t(pool_.size()) * size_t(p.n_head / p.n_head_kv * n_ctx_ + p.head_dim));
   scratch_.resize(nb * width_max_);
   row_list_.resize(size_t(width_max_));
   sparse_vals_.resize(size_t(width_max_));
@@ -129,12 +131,12 @@ void Context::quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t
 
 void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
                              const float* sx, float* y, int64_t ldy) {
-  // Prefill (several tokens): the lookup-table kernel when the model built its layout; its tables
-  // are rebuilt per call, so it gets fewer, larger row ranges.
-  const bool use_lut = n_tokens > 1 && w.lut != nullptr;
-  const auto& mm = use_lut ? *w.lut : kernels::kernels().matmul;
-  const uint8_t* packed = use_lut ? w.lut_packed.data() : w.packed.data();
-  const int64_t chunk = use_lut ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
+  // Prefill (several tokens): the AMX or lookup-table kernel when the model built its layout; both
+  // rebuild per-call state (unpacked weight tiles, tables), so they get fewer, larger row ranges.
+  const bool use_prefill = n_tokens > 1 && w.prefill != nullptr;
+  const auto& mm = use_prefill ? *w.prefill : kernels::kernels().matmul;
+  const uint8_t* packed = use_prefill ? w.prefill_packed.data() : w.packed.data();
+  const int64_t chunk = use_prefill ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
                                 : rows_per_task(w.rows, mm.row_tile, pool_.size());
   const int64_t n_tasks = (w.rows + chunk - 1) / chunk;
   int32_t* acc = acc_.data();
@@ -202,23 +204,51 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
   float* out = attn_.data();
   float* scores_all = scores_.data();
   const auto& dk = kernels::dense_kernels();
-  pool_.parallel_for(n_tokens * p.n_head, [&](int64_t task, int thread) {
-    const int64_t t = task / p.n_head, h = task % p.n_head, kvh = h / group;
-    const int64_t pos = pos0 + t;
-    const float* qh = q + t * p.q_dim() + h * hd;
-    float* s = scores_all + int64_t(thread) * n_ctx_;
-    float* o = out + t * p.q_dim() + h * hd;
-    if (kv_.bits() == 32) {
-      const int64_t ld = kv_.f32_stride();
-      dk.attn_scores(qh, kv_.f32_k(layer, kvh), ld, pos + 1, hd, scale, s);
-      dk.softmax(s, pos + 1);
-      dk.attn_values(s, kv_.f32_v(layer, kvh), ld, pos + 1, hd, o);
-      return;
+  // One task per token and KV head: the query heads that share a KV head walk its cache together,
+  // a block of positions at a time, so each K and V row comes from memory once per group instead
+  // of once per query head (at long contexts the cache is larger than the last-level cache and
+  // this traffic is what decode waits for). Scores are those of one head at a time, bit for bit;
+  // f32 values are summed per block, then across blocks (a different rounding order, not accuracy).
+  constexpr int64_t kBlock = 64;  // positions: 32 KB of f32 K rows at head_dim 128, L1-sized
+  pool_.parallel_for(n_tokens * p.n_head_kv, [&](int64_t task, int thread) {
+    const int64_t t = task / p.n_head_kv, kvh = task % p.n_head_kv;
+    const int64_t pos = pos0 + t, n_pos = pos + 1;
+    float* s_group = scores_all + int64_t(thread) * (group * n_ctx_ + hd);
+    float* partial = s_group + group * n_ctx_;
+    auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g) * hd; };
+    auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g) * hd; };
+    const bool f32 = kv_.bits() == 32;
+    const int64_t ld = f32 ? kv_.f32_stride() : 0;
+    const float* kb = f32 ? kv_.f32_k(layer, kvh) : nullptr;
+    const float* vb = f32 ? kv_.f32_v(layer, kvh) : nullptr;
+    for (int64_t j0 = 0; j0 < n_pos; j0 += kBlock) {
+      const int64_t nb = std::min(kBlock, n_pos - j0);
+      for (int64_t g = 0; g < group; ++g) {
+        float* s = s_group + g * n_ctx_;
+        if (f32) {
+          dk.attn_scores(q_of(g), kb + j0 * ld, ld, nb, hd, scale, s + j0);
+        } else {
+          for (int64_t j = j0; j < j0 + nb; ++j) s[j] = kv_.dot_k(layer, j, kvh, q_of(g)) * scale;
+        }
+      }
     }
-    for (int64_t j = 0; j <= pos; ++j) s[j] = kv_.dot_k(layer, j, kvh, qh) * scale;
-    dk.softmax(s, pos + 1);
-    std::fill(o, o + hd, 0.0f);
-    for (int64_t j = 0; j <= pos; ++j) kv_.add_v(layer, j, kvh, s[j], o);
+    for (int64_t g = 0; g < group; ++g) {
+      dk.softmax(s_group + g * n_ctx_, n_pos);
+      std::fill(out_of(g), out_of(g) + hd, 0.0f);
+    }
+    for (int64_t j0 = 0; j0 < n_pos; j0 += kBlock) {
+      const int64_t nb = std::min(kBlock, n_pos - j0);
+      for (int64_t g = 0; g < group; ++g) {
+        const float* s = s_group + g * n_ctx_;
+        float* o = out_of(g);
+        if (f32) {
+          dk.attn_values(s + j0, vb + j0 * ld, ld, nb, hd, partial);
+          for (int64_t i = 0; i < hd; ++i) o[i] += partial[i];
+        } else {
+          for (int64_t j = j0; j < j0 + nb; ++j) kv_.add_v(layer, j, kvh, s[j], o);
+        }
+      }
+    }
   });
 }
 

@@ -10,7 +10,7 @@
 #include "kernels.h"
 #include "sparse.h"
 #include "dense.h"
-#include "lut.h"
+#include "amx.h"
 #include "format/half.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -83,7 +83,7 @@ DenseMatrix quantize_head(const std::string& path, const DenseMatrix& src) {
   return q;
 }
 
-enum ExtraLayout : unsigned { kRowsLayout = 1, kColsLayout = 2, kLutLayout = 4 };
+enum ExtraLayout : unsigned { kRowsLayout = 1, kColsLayout = 2, kPrefillLayout = 4 };
 
 TernaryLinear load_ternary(const gguf::File& f, const std::string& name, int64_t rows, int64_t cols,
                            unsigned extra_layouts) {
@@ -106,11 +106,11 @@ TernaryLinear load_ternary(const gguf::File& f, const std::string& name, int64_t
     lin.rows_packed.resize(sk.rows.packed_bytes(rows, cols));
     sk.rows.pack(w.values.data(), rows, cols, lin.rows_packed.data());
   }
-  if (extra_layouts & kLutLayout) {
-    if (const kernels::TernaryMatmul* lut = kernels::lut_matmul_for(kernels::kernels().isa)) {
-      lin.lut = lut;
-      lin.lut_packed.resize(lut->packed_bytes(rows, cols));
-      lut->pack(w.values.data(), rows, cols, lin.lut_packed.data());
+  if (extra_layouts & kPrefillLayout) {
+    if (const kernels::TernaryMatmul* pre = kernels::prefill_matmul_for(kernels::kernels().isa)) {
+      lin.prefill = pre;
+      lin.prefill_packed.resize(pre->packed_bytes(rows, cols));
+      pre->pack(w.values.data(), rows, cols, lin.prefill_packed.data());
     }
   }
   if (extra_layouts & kColsLayout) {
@@ -202,15 +202,15 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   const bool sparse = options.sparse < 0 ? relu2 : (options.sparse != 0 && relu2);
   const bool sparse_o = options.sparse_o < 0 ? p.a48_trained : options.sparse_o != 0;
   // The multiply-add matmul may itself be the LUT one (BITNET_KERNEL=lut): then no second copy.
-  const kernels::TernaryMatmul* lut_kernel = kernels::lut_matmul_for(kernels::kernels().isa);
-  int want_lut = options.prefill_lut;
-  if (want_lut < 0) {
-    const char* env = std::getenv("BITNET_PREFILL_LUT");  // 0 turns the prefill LUT layout off
-    if (env && *env) want_lut = std::atoi(env) != 0;
+  const kernels::TernaryMatmul* prefill_kernel = kernels::prefill_matmul_for(kernels::kernels().isa);
+  int want_prefill = options.prefill_layout;
+  if (want_prefill < 0) {
+    const char* env = std::getenv("BITNET_PREFILL_LUT");  // 0 turns the prefill layout off
+    if (env && *env) want_prefill = std::atoi(env) != 0;
   }
-  const bool prefill_lut = want_lut != 0 && lut_kernel != nullptr &&
-                           std::string(lut_kernel->name) != kernels::kernels().matmul.name &&
-                           kernels::kernels().isa != kernels::Isa::Scalar;
+  const bool prefill_layout = want_prefill != 0 && prefill_kernel != nullptr &&
+                              std::string(prefill_kernel->name) != kernels::kernels().matmul.name &&
+                              kernels::kernels().isa != kernels::Isa::Scalar;
   m->layers_.resize(p.n_layer);
   size_t done = 0;
   // Ternary projections (decode + repack: most of the load time) are collected and run in parallel.
@@ -239,7 +239,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
         }
         break;
       case TensorRole::Ternary: {
-        unsigned extra = prefill_lut ? kLutLayout : 0;
+        unsigned extra = prefill_layout ? unsigned(kPrefillLayout) : 0u;
         if (sparse && want.name.ends_with(".ffn_up.weight")) extra |= kRowsLayout;
         if (sparse && want.name.ends_with(".ffn_down.weight")) extra |= kColsLayout;
         if (sparse_o && want.name.ends_with(".attn_output.weight")) extra |= kColsLayout;
@@ -276,7 +276,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   }
   if (options.lm_head == LmHeadMode::Int8) m->head_i8_ = quantize_head(path, m->output());
   m->kernel_desc_ = kernels::kernels().matmul.name;
-  if (!m->layers_.empty() && m->layers_[0].wq.lut) m->kernel_desc_ += std::string("+") + m->layers_[0].wq.lut->name;
+  if (!m->layers_.empty() && m->layers_[0].wq.prefill) m->kernel_desc_ += std::string("+") + m->layers_[0].wq.prefill->name;
   log_debug("loaded {}: {} layers, embd {}, ff {}, heads {}/{}, vocab {}, kernel {}", path, p.n_layer,
             p.n_embd, p.n_ff, p.n_head, p.n_head_kv, p.n_vocab, m->kernel_name());
   return m;

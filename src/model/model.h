@@ -29,10 +29,11 @@ struct TernaryLinear {
   // a zero input skips its bytes (down projection; o_proj after TopK).
   AlignedBuffer<uint8_t> rows_packed;
   AlignedBuffer<uint8_t> cols_packed;
-  // Lookup-table layout for prefill (several tokens at once), where table lookups beat
-  // multiply-adds; decode keeps `packed`. Empty when no LUT kernel exists for the active ISA.
-  const kernels::TernaryMatmul* lut = nullptr;
-  AlignedBuffer<uint8_t> lut_packed;
+  // Second layout for prefill (several tokens at once): AMX tiles where the CPU has them, else
+  // lookup tables, both beating multiply-adds there; decode keeps `packed`. Empty when the active
+  // ISA has no prefill kernel (kernels/amx.h prefill_matmul_for).
+  const kernels::TernaryMatmul* prefill = nullptr;
+  AlignedBuffer<uint8_t> prefill_packed;
 };
 
 // A dense matrix (embedding table, LM head) in the form the kernels read: f32 or f16 rows straight
@@ -76,8 +77,9 @@ struct LoadOptions {
   int sparse_o = -1;
   LmHeadMode lm_head = LmHeadMode::Int8;
   int n_threads = 0;  // threads for decoding and repacking weights (0: all hardware threads)
-  // Also build the LUT layout for prefill: -1 when the active ISA has a LUT kernel, 0 no, 1 yes.
-  int prefill_lut = -1;
+  // Also build the prefill layout (AMX or LUT, kernels/amx.h): -1 when the active ISA has a prefill
+  // kernel (BITNET_PREFILL_LUT=0 says no), 0 no, 1 yes.
+  int prefill_layout = -1;
 };
 
 class Model {
@@ -99,7 +101,7 @@ class Model {
 
   uint64_t ternary_weight_count() const;
   uint64_t packed_weight_bytes() const;  // bytes streamed per token by the ternary matmuls
-  // The ternary matmul kernels in use, e.g. "mad_avx512vnni+lut_avx512" (decode + prefill).
+  // The ternary matmul kernels in use, e.g. "mad_avx512vnni+amx_int8" (decode + prefill).
   const char* kernel_name() const;
 
  private:

@@ -1,38 +1,61 @@
-// Every LUT ternary matmul variant against the naive reference, the multiply-add scalar kernel and
-// the LUT scalar twin (all must produce the same exact int32 sums, so the graph can swap them), over
-// the same sweeps as ternary_mad_test: K tails (including every K mod 9 and mod 252, the word and
-// int16-chunk sizes), odd M, N = 1..9, row ranges and extreme activations.
+// Every prefill GEMM variant (LUT and AMX, with their scalar twins) against the naive reference,
+// the multiply-add scalar kernel and the twin on the variant's own layout (all must produce the same
+// exact int32 sums, so the graph can swap them), over the same sweeps as ternary_mad_test: K tails
+// (including every K mod 9 and mod 252, the LUT word and int16-chunk sizes, and mod 64, the AMX
+// block), odd M, N = 1..9 and past the AMX token tiles, row ranges and extreme activations.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <random>
 
 #include "kernel_test_util.h"
+#include "amx.h"
 #include "lut.h"
 
 namespace bitnet::kernels::testing {
 namespace {
 
-std::vector<size_t> lut_indices() {
+struct PrefillCase {
+  std::string name;  // "lut_scalar", "lut_avx512", "amx_scalar", "amx_int8"
+  bool supported;
+  const TernaryMatmul* matmul;
+  const TernaryMatmul* twin;  // the scalar kernel on the same packed layout
+};
+
+const std::vector<PrefillCase>& prefill_cases() {
+  static const std::vector<PrefillCase> cases = [] {
+    std::vector<PrefillCase> v;
+    for (const LutVariant& l : lut_variants())
+      v.push_back({std::string("lut_") + l.name, l.supported, l.matmul, lut_variants()[0].matmul});
+    for (const AmxVariant& a : amx_variants())
+      v.push_back({std::string(a.name) == "scalar" ? "amx_scalar" : a.name, a.supported, a.matmul,
+                   amx_variants()[0].matmul});
+    return v;
+  }();
+  return cases;
+}
+
+std::vector<size_t> prefill_indices() {
   std::vector<size_t> v;
-  for (size_t i = 0; i < lut_variants().size(); ++i) v.push_back(i);
+  for (size_t i = 0; i < prefill_cases().size(); ++i) v.push_back(i);
   return v;
 }
 
-std::string lut_test_name(const ::testing::TestParamInfo<size_t>& info) {
-  return lut_variants()[info.param].name;
+std::string prefill_test_name(const ::testing::TestParamInfo<size_t>& info) {
+  return prefill_cases()[info.param].name;
 }
 
-class LutMatmulTest : public ::testing::TestWithParam<size_t> {
+class PrefillMatmulTest : public ::testing::TestWithParam<size_t> {
  protected:
   void SetUp() override {
-    const LutVariant& v = lut_variants()[GetParam()];
+    const PrefillCase& v = prefill_cases()[GetParam()];
     if (!v.supported) GTEST_SKIP() << "CPU/OS lacks " << v.name;
     mm_ = v.matmul;
+    twin_ = v.twin;
   }
   const TernaryMatmul& mm() const { return *mm_; }
   static const TernaryMatmul& mad_scalar() { return kernel_variants()[0].set->matmul; }
-  static const TernaryMatmul& lut_scalar() { return *lut_variants()[0].matmul; }
+  const TernaryMatmul& twin() const { return *twin_; }
 
   void check(const std::vector<int8_t>& w, int64_t M, int64_t K, const std::vector<int8_t>& x,
              int64_t ldx, int64_t N) {
@@ -40,7 +63,7 @@ class LutMatmulTest : public ::testing::TestWithParam<size_t> {
     const auto want = naive_matmul(w, M, K, x, ldx, N, ldy);
     const auto got = run_matmul(mm(), w, M, K, x, ldx, N, 0, M, ldy);
     const auto mad = run_matmul(mad_scalar(), w, M, K, x, ldx, N, 0, M, ldy);
-    const auto twin = run_matmul(lut_scalar(), w, M, K, x, ldx, N, 0, M, ldy);
+    const auto twin_y = run_matmul(twin(), w, M, K, x, ldx, N, 0, M, ldy);
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t m = 0; m < ldy; ++m) {
         const size_t i = static_cast<size_t>(n * ldy + m);
@@ -48,16 +71,17 @@ class LutMatmulTest : public ::testing::TestWithParam<size_t> {
         ASSERT_EQ(got[i], expect) << mm().name << " M=" << M << " K=" << K << " N=" << N << " n=" << n
                                   << " m=" << m;
         ASSERT_EQ(mad[i], got[i]) << "mad_scalar M=" << M << " K=" << K << " N=" << N;
-        ASSERT_EQ(twin[i], got[i]) << "lut_scalar M=" << M << " K=" << K << " N=" << N;
+        ASSERT_EQ(twin_y[i], got[i]) << twin().name << " M=" << M << " K=" << K << " N=" << N;
       }
     }
   }
 
  private:
   const TernaryMatmul* mm_ = nullptr;
+  const TernaryMatmul* twin_ = nullptr;
 };
 
-TEST_P(LutMatmulTest, KTailsSmallM) {
+TEST_P(PrefillMatmulTest, KTailsSmallM) {
   std::mt19937 rng(1234);
   for (int64_t K = 1; K <= 300; ++K) {
     for (int64_t M : {1, 5}) {
@@ -71,7 +95,7 @@ TEST_P(LutMatmulTest, KTailsSmallM) {
   }
 }
 
-TEST_P(LutMatmulTest, ChunkBoundaries) {
+TEST_P(PrefillMatmulTest, ChunkBoundaries) {
   // K around multiples of 252 (one int16 accumulation chunk) and 9 (one word).
   std::mt19937 rng(77);
   for (int64_t K : {243, 251, 252, 253, 261, 503, 504, 505, 756, 1000}) {
@@ -83,7 +107,7 @@ TEST_P(LutMatmulTest, ChunkBoundaries) {
   }
 }
 
-TEST_P(LutMatmulTest, RealKOddMAllN) {
+TEST_P(PrefillMatmulTest, RealKOddMAllN) {
   std::mt19937 rng(99);
   for (int64_t K : {2560, 6912}) {
     for (int64_t M : {1, 3, 17, 33, 129}) {
@@ -97,7 +121,7 @@ TEST_P(LutMatmulTest, RealKOddMAllN) {
   }
 }
 
-TEST_P(LutMatmulTest, ManyTokensAndPaddedRows) {
+TEST_P(PrefillMatmulTest, ManyTokensAndPaddedRows) {
   std::mt19937 rng(7);
   for (int64_t N : {13, 64, 97, 130}) {
     const int64_t M = 9, K = 333, ldx = K + 29;
@@ -108,7 +132,7 @@ TEST_P(LutMatmulTest, ManyTokensAndPaddedRows) {
   }
 }
 
-TEST_P(LutMatmulTest, RowRangesAtTileBoundaries) {
+TEST_P(PrefillMatmulTest, RowRangesAtTileBoundaries) {
   std::mt19937 rng(42);
   const int64_t M = 200, K = 200, N = 5, ldy = M + 3;
   const auto w = random_ternary(rng, static_cast<size_t>(M * K));
@@ -132,7 +156,7 @@ TEST_P(LutMatmulTest, RowRangesAtTileBoundaries) {
   }
 }
 
-TEST_P(LutMatmulTest, ExtremeActivationsCannotOverflow) {
+TEST_P(PrefillMatmulTest, ExtremeActivationsCannotOverflow) {
   // All +1 / all -1 / alternating weights against all +127 / all -128 / alternating activations:
   // each lookup is then +-381 or +-384, so an int16 accumulator held one lookup past the chunk
   // limit (84 per chunk) would wrap.
@@ -153,7 +177,7 @@ TEST_P(LutMatmulTest, ExtremeActivationsCannotOverflow) {
   }
 }
 
-TEST_P(LutMatmulTest, NonTernaryWeightsCountBySign) {
+TEST_P(PrefillMatmulTest, NonTernaryWeightsCountBySign) {
   std::mt19937 rng(3);
   const int64_t M = 37, K = 100, N = 2;
   auto w = random_i8(rng, static_cast<size_t>(M * K));
@@ -164,7 +188,7 @@ TEST_P(LutMatmulTest, NonTernaryWeightsCountBySign) {
   EXPECT_EQ(got, want);
 }
 
-TEST_P(LutMatmulTest, EmptyRangeWritesNothing) {
+TEST_P(PrefillMatmulTest, EmptyRangeWritesNothing) {
   std::mt19937 rng(5);
   const int64_t M = 8, K = 64, N = 2, ldy = M;
   const auto w = random_ternary(rng, static_cast<size_t>(M * K));
@@ -175,9 +199,45 @@ TEST_P(LutMatmulTest, EmptyRangeWritesNothing) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllVariants, LutMatmulTest, ::testing::ValuesIn(lut_indices()), lut_test_name);
+TEST_P(PrefillMatmulTest, AmxBlockAndTokenTileEdges) {
+  // K around multiples of 64 (AMX K block), N around the 16/32-token tiles and a chunk boundary
+  // (768 KB / K tokens), M around the 16-row panels and panel pairs.
+  std::mt19937 rng(2024);
+  for (int64_t K : {63, 64, 65, 127, 128, 129, 200}) {
+    for (int64_t M : {15, 16, 17, 31, 32, 33, 48, 50}) {
+      for (int64_t N : {2, 15, 16, 17, 31, 32, 33}) {
+        const auto w = random_ternary(rng, static_cast<size_t>(M * K));
+        const auto x = random_i8(rng, static_cast<size_t>(N * K));
+        check(w, M, K, x, K, N);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  for (int64_t N : {6144 + 7}) {  // K = 128: a chunk is 6144 tokens
+    const int64_t M = 40, K = 128;
+    const auto w = random_ternary(rng, static_cast<size_t>(M * K));
+    const auto x = random_i8(rng, static_cast<size_t>(N * K));
+    check(w, M, K, x, K, N);
+    if (HasFatalFailure()) return;
+  }
+}
 
-TEST(LutMatmulSelect, KernelSetSwapsOnlyTheMatmul) {
+INSTANTIATE_TEST_SUITE_P(AllVariants, PrefillMatmulTest, ::testing::ValuesIn(prefill_indices()),
+                         prefill_test_name);
+
+TEST(PrefillMatmulSelect, AmxOnlyAtAvx512WhenTheCpuHasIt) {
+  const TernaryMatmul* avx512 = prefill_matmul_for(Isa::Avx512);
+  const bool amx = cpu_info().amx_int8 && !(std::getenv("BITNET_AMX") && std::string(std::getenv("BITNET_AMX")) == "0");
+  if (amx) {
+    ASSERT_NE(avx512, nullptr);
+    EXPECT_STREQ(avx512->name, "amx_int8");
+  } else {
+    EXPECT_EQ(avx512, lut_matmul_for(Isa::Avx512));
+  }
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Neon}) EXPECT_EQ(prefill_matmul_for(isa), lut_matmul_for(isa));
+}
+
+TEST(PrefillMatmulSelect, KernelSetSwapsOnlyTheMatmul) {
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
     const KernelSet* base = kernels_for(isa);
     const KernelSet* lut = lut_kernel_set(isa);

@@ -1,0 +1,34 @@
+// Variant list of the AMX ternary GEMM and the choice of the prefill kernel (amx.h).
+#include <cstdlib>
+#include <cstring>
+
+#include "amx.h"
+#include "lut.h"
+#include "ternary_amx/amx_layout.h"
+
+namespace bitnet::kernels {
+
+const std::vector<AmxVariant>& amx_variants() {
+  static const std::vector<AmxVariant> variants = [] {
+    std::vector<AmxVariant> v;
+    v.push_back({"scalar", true, &detail::kAmxScalar});
+#if defined(__x86_64__) || defined(_M_X64)
+    v.push_back({"amx_int8", cpu_info().amx_int8, &detail::kAmxInt8});
+#endif
+    return v;
+  }();
+  return variants;
+}
+
+const TernaryMatmul* prefill_matmul_for(Isa isa) {
+  static const bool amx_allowed = [] {
+    const char* env = std::getenv("BITNET_AMX");  // "0": use the LUT kernel even where AMX exists
+    return !(env && std::strcmp(env, "0") == 0);
+  }();
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::Avx512 && amx_allowed && cpu_info().amx_int8) return &detail::kAmxInt8;
+#endif
+  return lut_matmul_for(isa);
+}
+
+}  // namespace bitnet::kernels
