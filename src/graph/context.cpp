@@ -1,6 +1,7 @@
 #include "graph/context.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -70,7 +71,7 @@ Context::Context(const Model& model, const ContextParams& params)
   v_.resize(nb * p.kv_dim());
   attn_.resize(nb * p.q_dim());
   gate_.resize(nb * p.n_ff);
-  up_.resize(nb * p.n_ff);
+  up_.resize(p.n_ff);  // decode only: prefill fuses the up projection into its gate epilogue
   xq_.resize(nb * width_max_);
   sx_.resize(nb);
   acc_.resize(nb * width_max_);
@@ -130,7 +131,7 @@ void Context::quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t
 }
 
 void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
-                             const float* sx, float* y, int64_t ldy) {
+                             const float* sx, float* y, int64_t ldy, GateEpilogue epilogue) {
   // Prefill (several tokens): the AMX or lookup-table kernel when the model built its layout; both
   // rebuild per-call state (unpacked weight tiles, tables), so they get fewer, larger row ranges.
   const bool use_prefill = n_tokens > 1 && w.prefill != nullptr;
@@ -146,12 +147,28 @@ void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int
   pool_.parallel_for(n_tasks, [&](int64_t task, int) {
     const int64_t m0 = task * chunk, m1 = std::min(w.rows, m0 + chunk);
     mm.matmul(packed, w.rows, w.cols, m0, m1, xq, ldx, n_tokens, acc, lda);
+    uint64_t zeros = 0;
     for (int64_t t = 0; t < n_tokens; ++t) {
       const float denom = sx[t] * inv_scale;
       const int32_t* a = acc + t * lda;
       float* out = y + t * ldy;
-      for (int64_t m = m0; m < m1; ++m) out[m] = float(a[m]) / denom;
+      if (!epilogue.gate) {
+        for (int64_t m = m0; m < m1; ++m) out[m] = float(a[m]) / denom;
+        continue;
+      }
+      const float* g = epilogue.gate + t * ldy;
+      if (epilogue.relu2) {
+        // The same expression as ops::relu2_mul, so fused and unfused results are identical.
+        for (int64_t m = m0; m < m1; ++m) {
+          const float r = g[m] > 0.0f ? g[m] : 0.0f;
+          out[m] = (r * r) * (float(a[m]) / denom);
+        }
+        for (int64_t m = m0; m < m1; ++m) zeros += g[m] <= 0.0f;
+      } else {
+        for (int64_t m = m0; m < m1; ++m) out[m] = g[m] / (1.0f + std::exp(-g[m])) * (float(a[m]) / denom);
+      }
     }
+    if (epilogue.gate_zero && zeros) std::atomic_ref<uint64_t>(*epilogue.gate_zero).fetch_add(zeros);
   });
 }
 
@@ -338,14 +355,9 @@ void Context::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits, f
       float* out = h;
       for (int64_t i = 0; i < ff; ++i) out[i] = g[i] > 0.0f ? (g[i] * g[i]) * u[i] : 0.0f;
     } else {
-      ternary_linear(L.w_up, n, xq_.data(), d, sx_.data(), up_.data(), ff);
-      pool_.parallel_for(n, [&](int64_t t, int) {
-        float* g = gate_.data() + t * ff;
-        if (p.activation == FfnActivation::Relu2) ops::relu2_mul(g, up_.data() + t * ff, ff, h + t * ff);
-        else ops::silu_mul(g, up_.data() + t * ff, ff, h + t * ff);
-      });
-      if (p.activation == FfnActivation::Relu2)
-        for (int64_t i = 0; i < n * ff; ++i) stats_[il].gate_zero += gate_.data()[i] <= 0.0f;
+      const bool relu2 = p.activation == FfnActivation::Relu2;
+      ternary_linear(L.w_up, n, xq_.data(), d, sx_.data(), h, ff,
+                     GateEpilogue{gate_.data(), relu2, relu2 ? &stats_[il].gate_zero : nullptr});
     }
     if (!L.ffn_sub_norm.empty())
       pool_.parallel_for(n, [&](int64_t t, int) {

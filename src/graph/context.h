@@ -50,6 +50,15 @@ struct LayerSparsity {
   uint64_t gate_zero = 0, down_zero = 0, o_zero = 0;
 };
 
+// Optional fused epilogue: with `gate` (same shape as y), y = act(gate) * (W x) instead of W x,
+// while the product is still in cache (the gated FFN's up projection), and `gate_zero`, if
+// given, is increased by the number of gate entries <= 0.
+struct GateEpilogue {
+  const float* gate = nullptr;
+  bool relu2 = true;  // else SiLU
+  uint64_t* gate_zero = nullptr;
+};
+
 class Context {
  public:
   Context(const Model& model, const ContextParams& params);
@@ -76,8 +85,9 @@ class Context {
 
  private:
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
+  // Optional fused epilogue: see GateEpilogue.
   void ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
-                      const float* sx, float* y, int64_t ldy);
+                      const float* sx, float* y, int64_t ldy, GateEpilogue epilogue = {});
   enum class ActQuant { Int8, Int4, TopKInt8 };
   void quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t ldx, ActQuant mode = ActQuant::Int8);
   void attention(int64_t layer, int64_t n_tokens, int64_t pos0);
