@@ -90,9 +90,11 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
 }
 
+// up and out may be the same array (element-wise, so that is safe).
 void relu2_mul(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
-    const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
+    const float g = gate[i];
+    const float r = g > 0.0f ? g : 0.0f;
     out[i] = (r * r) * up[i];
   }
 }
