@@ -63,7 +63,8 @@ struct DenseKernelSet {
   // Attention over an f32 KV cache for one query head. Position j's key is k + j*ldk (hd floats),
   // its value v + j*ldv.
   //   attn_scores: s[j] = scale * (q . K_j)           for j in [0, n_pos)
-  //   attn_values: out[i] = sum_j p[j] * V_j[i]        for i in [0, hd) (out is overwritten)
+  //   attn_values: out[i] += sum_j p[j] * V_j[i]       for i in [0, hd), positions in order (so
+  //                calls over consecutive blocks of positions sum exactly like one call)
   void (*attn_scores)(const float* q, const float* k, int64_t ldk, int64_t n_pos, int64_t hd, float scale,
                       float* s);
   void (*attn_values)(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out);

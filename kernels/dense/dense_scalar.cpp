@@ -156,7 +156,6 @@ void attn_scores_scalar(const float* q, const float* k, int64_t ldk, int64_t n_p
 }
 
 void attn_values_scalar(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
-  for (int64_t i = 0; i < hd; ++i) out[i] = 0.0f;
   for (int64_t j = 0; j < n_pos; ++j) axpy_f32_scalar(p[j], v + j * ldv, out, hd);
 }
 

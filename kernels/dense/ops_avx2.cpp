@@ -157,7 +157,7 @@ void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos
   for (; i + 64 <= hd; i += 64) {
     __m256 acc[8];
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm256_setzero_ps();
+    for (int u = 0; u < 8; ++u) acc[u] = _mm256_loadu_ps(out + i + 8 * u);
     for (int64_t j = 0; j < n_pos; ++j) {
       const __m256 pj = _mm256_set1_ps(p[j]);
       const float* vj = v + j * ldv + i;
@@ -169,7 +169,7 @@ void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos
   }
   for (; i < hd; i += 8) {
     const __m256i m = lanes(hd - i);
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc = _mm256_maskload_ps(out + i, m);
     for (int64_t j = 0; j < n_pos; ++j)
       acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_maskload_ps(v + j * ldv + i, m), acc);
     _mm256_maskstore_ps(out + i, m, acc);

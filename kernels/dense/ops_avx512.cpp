@@ -158,7 +158,7 @@ void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_p
   for (; i + 128 <= hd; i += 128) {
     __m512 acc[8];
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm512_setzero_ps();
+    for (int u = 0; u < 8; ++u) acc[u] = _mm512_loadu_ps(out + i + 16 * u);
     for (int64_t j = 0; j < n_pos; ++j) {
       const __m512 pj = _mm512_set1_ps(p[j]);
       const float* vj = v + j * ldv + i;
@@ -170,7 +170,7 @@ void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_p
   }
   for (; i < hd; i += 16) {
     const __mmask16 m = mask16(hd - i);
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc = _mm512_maskz_loadu_ps(m, out + i);
     for (int64_t j = 0; j < n_pos; ++j)
       acc = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_maskz_loadu_ps(m, v + j * ldv + i), acc);
     _mm512_mask_storeu_ps(out + i, m, acc);

@@ -149,7 +149,7 @@ void attn_values_neon(const float* p, const float* v, int64_t ldv, int64_t n_pos
   for (; i + 32 <= hd; i += 32) {
     float32x4_t acc[8];
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = vdupq_n_f32(0.0f);
+    for (int u = 0; u < 8; ++u) acc[u] = vld1q_f32(out + i + 4 * u);
     for (int64_t j = 0; j < n_pos; ++j) {
       const float* vj = v + j * ldv + i;
 #pragma GCC unroll 8
@@ -159,7 +159,7 @@ void attn_values_neon(const float* p, const float* v, int64_t ldv, int64_t n_pos
     for (int u = 0; u < 8; ++u) vst1q_f32(out + i + 4 * u, acc[u]);
   }
   for (; i < hd; i += 4) {
-    float32x4_t acc = vdupq_n_f32(0.0f);
+    float32x4_t acc = load_tail(out + i, hd - i);
     for (int64_t j = 0; j < n_pos; ++j) acc = vfmaq_n_f32(acc, load_tail(v + j * ldv + i, hd - i), p[j]);
     store_tail(out + i, acc, hd - i);
   }

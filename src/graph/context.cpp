@@ -14,6 +14,9 @@
 #include "util/error.h"
 
 namespace bitnet {
+// Positions per attention block: 32 KB of f32 K rows at head_dim 128, L1-sized.
+constexpr int64_t kAttnBlock = 64;
+
 namespace {
 
 // Rows per matmul task: large enough to amortise the task hand-out, small enough that both
@@ -110,9 +113,9 @@ Context::Context(const Model& model, const ContextParams& params)
   xq_.resize(nb * width_max_);
   sx_.resize(nb);
   acc_.resize(nb * width_max_);
-  // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context, plus
-  // one head_dim row of partial values.
-  scores_.resize(size_t(pool_.size()) * size_t(p.n_head / p.n_head_kv * n_ctx_ + p.head_dim));
+  // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context and a
+  // block of dequantised K or V rows (quantized caches).
+  scores_.resize(size_t(pool_.size()) * size_t(p.n_head / p.n_head_kv * n_ctx_ + kAttnBlock * p.head_dim));
   scratch_.resize(nb * width_max_);
   row_list_.resize(size_t(width_max_));
   sparse_vals_.resize(size_t(width_max_));
@@ -252,47 +255,47 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
   // One task per token and KV head: the query heads that share a KV head walk its cache together,
   // a block of positions at a time, so each K and V row comes from memory once per group instead
   // of once per query head (at long contexts the cache is larger than the last-level cache and
-  // this traffic is what decode waits for). Scores are those of one head at a time, bit for bit;
-  // f32 values are summed per block, then across blocks (a different rounding order, not accuracy).
-  constexpr int64_t kBlock = 64;  // positions: 32 KB of f32 K rows at head_dim 128, L1-sized
+  // this traffic is what decode waits for). attn_values accumulates position by position across
+  // blocks, so an f32 cache gives the same bits as one pass per head. Quantized caches are
+  // dequantised a block at a time into a per-thread tile and go through the same f32 kernels.
   pool_.parallel_for(n_tokens * p.n_head_kv, [&](int64_t task, int thread) {
     const int64_t t = task / p.n_head_kv, kvh = task % p.n_head_kv;
     const int64_t pos = pos0 + t, n_pos = pos + 1;
-    float* s_group = scores_all + int64_t(thread) * (group * n_ctx_ + hd);
-    float* partial = s_group + group * n_ctx_;
+    float* s_group = scores_all + int64_t(thread) * (group * n_ctx_ + kAttnBlock * hd);
+    float* tile = s_group + group * n_ctx_;
     auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g) * hd; };
     auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g) * hd; };
     const bool f32 = kv_.bits() == 32;
     const int64_t ld = f32 ? kv_.f32_stride() : 0;
     const float* kb = f32 ? kv_.f32_k(layer, kvh) : nullptr;
     const float* vb = f32 ? kv_.f32_v(layer, kvh) : nullptr;
-    for (int64_t j0 = 0; j0 < n_pos; j0 += kBlock) {
-      const int64_t nb = std::min(kBlock, n_pos - j0);
-      for (int64_t g = 0; g < group; ++g) {
-        float* s = s_group + g * n_ctx_;
-        if (f32) {
-          dk.attn_scores(q_of(g), kb + j0 * ld, ld, nb, hd, scale, s + j0);
-        } else {
-          for (int64_t j = j0; j < j0 + nb; ++j) s[j] = kv_.dot_k(layer, j, kvh, q_of(g)) * scale;
-        }
+    for (int64_t j0 = 0; j0 < n_pos; j0 += kAttnBlock) {
+      const int64_t nb = std::min(kAttnBlock, n_pos - j0);
+      const float* k_rows = tile;
+      int64_t ldk = hd;
+      if (f32) {
+        k_rows = kb + j0 * ld;
+        ldk = ld;
+      } else {
+        kv_.decode_rows(layer, j0, nb, 0, kvh, tile);
       }
+      for (int64_t g = 0; g < group; ++g) dk.attn_scores(q_of(g), k_rows, ldk, nb, hd, scale, s_group + g * n_ctx_ + j0);
     }
     for (int64_t g = 0; g < group; ++g) {
       dk.softmax(s_group + g * n_ctx_, n_pos);
       std::fill(out_of(g), out_of(g) + hd, 0.0f);
     }
-    for (int64_t j0 = 0; j0 < n_pos; j0 += kBlock) {
-      const int64_t nb = std::min(kBlock, n_pos - j0);
-      for (int64_t g = 0; g < group; ++g) {
-        const float* s = s_group + g * n_ctx_;
-        float* o = out_of(g);
-        if (f32) {
-          dk.attn_values(s + j0, vb + j0 * ld, ld, nb, hd, partial);
-          for (int64_t i = 0; i < hd; ++i) o[i] += partial[i];
-        } else {
-          for (int64_t j = j0; j < j0 + nb; ++j) kv_.add_v(layer, j, kvh, s[j], o);
-        }
+    for (int64_t j0 = 0; j0 < n_pos; j0 += kAttnBlock) {
+      const int64_t nb = std::min(kAttnBlock, n_pos - j0);
+      const float* v_rows = tile;
+      int64_t ldv = hd;
+      if (f32) {
+        v_rows = vb + j0 * ld;
+        ldv = ld;
+      } else {
+        kv_.decode_rows(layer, j0, nb, 1, kvh, tile);
       }
+      for (int64_t g = 0; g < group; ++g) dk.attn_values(s_group + g * n_ctx_ + j0, v_rows, ldv, nb, hd, out_of(g));
     }
   });
 }

@@ -169,6 +169,26 @@ float KvCache::dot_k(int64_t layer, int64_t pos, int64_t head, const float* q) c
   return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) * scale;
 }
 
+void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const {
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t pos = pos0 + j;
+    const uint8_t* r = row(layer, pos, kv, head);
+    float* d = dst + j * head_dim_;
+    const int bits = bits_at(pos);
+    if (bits == 32) {
+      std::memcpy(d, r, size_t(head_dim_) * sizeof(float));
+    } else if (bits == 16) {
+      const uint16_t* h = reinterpret_cast<const uint16_t*>(r);
+      const float* tab = f16_table();
+      for (int64_t i = 0; i < head_dim_; ++i) d[i] = tab[h[i]];
+    } else {
+      float scale;
+      std::memcpy(&scale, r, 4);
+      for_each_code(r + 4, head_dim_, bits, [&](int64_t i, int c) { d[i] = float(c) * scale; });
+    }
+  }
+}
+
 void KvCache::add_v(int64_t layer, int64_t pos, int64_t head, float w, float* out) const {
   const uint8_t* r = row(layer, pos, 1, head);
   const int bits = bits_at(pos);

@@ -6,8 +6,9 @@
 //    8, 4, 3: symmetric absmax integers per head and position (q = round(x * qmax / max|x|),
 //       qmax = 2^(bits-1) - 1), one f32 scale per head and position; BitNet a4.8's 3-bit cache
 //       keeps position 0 (the BOS token, whose heads carry outliers) at 4 bits.
-// Attention reads the packed values directly (dot products and weighted sums dequantise on the
-// fly); the cache is never expanded to f32.
+// Attention reads the packed values a block at a time: decode_rows dequantises up to 64 positions
+// of one head into a small per-thread tile (32 KB at head_dim 128) that the query heads of a GQA
+// group then share through the dense f32 kernels; the cache itself is never expanded to f32.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,10 @@ class KvCache {
   float dot_k(int64_t layer, int64_t pos, int64_t head, const float* q) const;
   // out += w * V[layer, pos, head]
   void add_v(int64_t layer, int64_t pos, int64_t head, float w, float* out) const;
+
+  // Values of K (kv = 0) or V (kv = 1) for positions [pos0, pos0 + n) of one head, dequantised into
+  // dst (n rows of head_dim floats): exactly code * scale (or the f16/f32 value).
+  void decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const;
 
   // f32 cache only (bits() == 32): head `head` of K or V at position 0; position j is j * f32_stride()
   // floats further on. Lets attention run as strided dense kernels.

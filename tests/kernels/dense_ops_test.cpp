@@ -197,10 +197,13 @@ TEST_P(DenseOpsTest, AttentionScoresAndValues) {
       std::vector<float> p(static_cast<size_t>(n_pos));
       std::uniform_real_distribution<float> pd(0.f, 1.f);
       for (auto& e : p) e = pd(rng);
+      // attn_values accumulates into out: start from a known value.
       std::vector<float> out(size_t(hd) + 4, 9.f);
+      for (int64_t i = 0; i < hd; ++i) out[size_t(i)] = 0.25f * float(i % 5) - 0.5f;
+      const std::vector<float> base = out;
       set().attn_values(p.data(), v.data(), ld, n_pos, hd, out.data());
       for (int64_t i = 0; i < hd; ++i) {
-        double ref = 0, abs = 0;
+        double ref = base[size_t(i)], abs = std::fabs(base[size_t(i)]);
         for (int64_t j = 0; j < n_pos; ++j) {
           const double t = double(p[size_t(j)]) * v[size_t(j * ld + i)];
           ref += t;
