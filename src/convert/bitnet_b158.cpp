@@ -6,6 +6,7 @@
 #include <string>
 
 #include "convert/family.h"
+#include "convert/llama_like.h"
 #include "convert/tensor_plan.h"
 #include "format/gguf.h"
 #include "util/error.h"
@@ -19,37 +20,13 @@ bool bitnet_b158_matches(const HfConfig& c) {
 
 namespace {
 
-struct Hparams {
-  uint64_t vocab, hidden, layers, heads, kv_heads, head_dim, ff, ctx;
-  double eps, rope_theta;
+struct Hparams : LlamaLikeHparams {
   std::string activation;
-  bool tied;
 };
 
 Hparams read_hparams(const HfConfig& c) {
-  Hparams h{};
-  // transformers BitNetConfig defaults where the key is optional there.
-  h.vocab = c.positive_int("vocab_size");
-  h.hidden = c.positive_int("hidden_size");
-  h.layers = c.positive_int("num_hidden_layers");
-  h.heads = c.positive_int("num_attention_heads");
-  h.kv_heads = c.positive_int_or("num_key_value_heads", h.heads);
-  h.ff = c.positive_int("intermediate_size");
-  h.ctx = c.positive_int_or("max_position_embeddings", 2048);
-  h.eps = c.number_or("rms_norm_eps", 1e-5);
-  h.rope_theta = c.rope_theta(500000.0);
-  h.tied = c.bool_or("tie_word_embeddings", false);
-  if (c.has("head_dim")) {
-    h.head_dim = c.positive_int("head_dim");
-  } else {
-    if (h.hidden % h.heads)
-      fail("{}: hidden_size {} is not divisible by num_attention_heads {} (and there is no head_dim)", c.path,
-           h.hidden, h.heads);
-    h.head_dim = h.hidden / h.heads;
-  }
-  if (h.heads % h.kv_heads)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", c.path, h.heads, h.kv_heads);
-  if (h.head_dim % 2) fail("{}: head_dim {} is odd; rotary embeddings need an even head_dim", c.path, h.head_dim);
+  // transformers BitNetConfig defaults where a key is optional there.
+  Hparams h{read_llama_like_hparams(c, 1e-5, 500000.0), ""};
   const std::string act = c.string_or("hidden_act", "relu2");
   if (act == "relu2") {
     h.activation = "relu2";
@@ -58,8 +35,6 @@ Hparams read_hparams(const HfConfig& c) {
   } else {
     fail("{}: hidden_act '{}' is not supported (expected relu2 or silu)", c.path, act);
   }
-  if (!(h.eps > 0.0)) fail("{}: rms_norm_eps must be positive, got {}", c.path, h.eps);
-  if (!(h.rope_theta > 0.0)) fail("{}: rope theta must be positive, got {}", c.path, h.rope_theta);
   return h;
 }
 
@@ -84,16 +59,7 @@ void bitnet_b158_convert(const FamilyInput& in, gguf::Writer& w) {
   const std::string arch = "bitnet-b1.58";
   using gguf::Value;
 
-  w.set(arch + ".vocab_size", Value::u32(static_cast<uint32_t>(h.vocab)));
-  w.set(arch + ".context_length", Value::u32(static_cast<uint32_t>(h.ctx)));
-  w.set(arch + ".embedding_length", Value::u32(static_cast<uint32_t>(h.hidden)));
-  w.set(arch + ".block_count", Value::u32(static_cast<uint32_t>(h.layers)));
-  w.set(arch + ".feed_forward_length", Value::u32(static_cast<uint32_t>(h.ff)));
-  w.set(arch + ".rope.dimension_count", Value::u32(static_cast<uint32_t>(h.head_dim)));
-  w.set(arch + ".attention.head_count", Value::u32(static_cast<uint32_t>(h.heads)));
-  w.set(arch + ".attention.head_count_kv", Value::u32(static_cast<uint32_t>(h.kv_heads)));
-  w.set(arch + ".attention.layer_norm_rms_epsilon", Value::f32(static_cast<float>(h.eps)));
-  w.set(arch + ".rope.freq_base", Value::f32(static_cast<float>(h.rope_theta)));
+  write_llama_like_hparams(w, arch, h);
   w.set(arch + ".hidden_activation", Value::string(h.activation));
   // Our own key: the model was trained with BitNet a4.8 activations (int4 / top-k sparse int8);
   // see docs/convert.md. Absent means plain W1.58A8.
@@ -107,8 +73,7 @@ void bitnet_b158_convert(const FamilyInput& in, gguf::Writer& w) {
   const WeightScaleKind* kind_ptr = kind ? &*kind : nullptr;
   const TensorType embd = in.options.embd_type;
 
-  add_float_tensor(w, "token_embd.weight", src.take("model.embed_tokens.weight", "token_embd.weight"),
-                   {h.vocab, h.hidden}, embd);
+  add_token_embedding(w, src, h, embd);
   for (uint64_t l = 0; l < h.layers; ++l) {
     const std::string hf = "model.layers." + std::to_string(l) + ".";
     const std::string gg = "blk." + std::to_string(l) + ".";
@@ -134,21 +99,8 @@ void bitnet_b158_convert(const FamilyInput& in, gguf::Writer& w) {
     norm("mlp.ffn_sub_norm", "ffn_sub_norm", h.ff);
     ternary("mlp.down_proj", "ffn_down", h.hidden, h.ff);
   }
-  add_float_tensor(w, "output_norm.weight", src.take("model.norm.weight", "output_norm.weight"), {h.hidden},
-                   TensorType::F32);
-  if (h.tied) {
-    if (src.take_optional("lm_head.weight"))
-      log_warn("config.json says tie_word_embeddings, ignoring the checkpoint's lm_head.weight");
-  } else {
-    add_float_tensor(w, "output.weight", src.take("lm_head.weight", "output.weight (embeddings are not tied)"),
-                     {h.vocab, h.hidden}, embd);
-  }
-  for (const auto& name : src.unused()) {
-    // Buffers some exporters save; recomputed from rope theta at load time.
-    if (name.ends_with("rotary_emb.inv_freq")) continue;
-    fail("{}: tensor '{}' is not used by the {} converter (unexpected for this architecture)", in.checkpoint->dir(),
-         name, arch);
-  }
+  add_output_tensors(w, src, h, embd);
+  reject_unused_tensors(src, in.checkpoint->dir(), arch, " (unexpected for this architecture)");
 }
 
 }  // namespace bitnet::convert

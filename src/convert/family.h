@@ -48,6 +48,6 @@ bool onebitllm_matches(const HfConfig& config);
 void onebitllm_convert(const FamilyInput& input, gguf::Writer& writer);
 // The checkpoint row that becomes GGUF row `row` of a q/k projection: llama.cpp's permutation from
 // rotate-half RoPE pairs to NORM (adjacent) pairs, per head of head_dim rows.
-uint64_t llama_permuted_row(uint64_t row, uint64_t n_head, uint64_t head_dim);
+uint64_t llama_permuted_row(uint64_t row, uint64_t head_dim);
 
 }  // namespace bitnet::convert

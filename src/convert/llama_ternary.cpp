@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "convert/family.h"
+#include "convert/llama_like.h"
 #include "convert/tensor_plan.h"
 #include "format/gguf.h"
 #include "format/tensor_codec.h"
@@ -22,39 +23,13 @@ namespace bitnet::convert {
 
 namespace {
 
-struct Hparams {
-  uint64_t vocab, hidden, layers, heads, kv_heads, head_dim, ff, ctx;
-  double eps, rope_theta;
-  bool tied;
-};
+using Hparams = LlamaLikeHparams;
 
 Hparams read_hparams(const HfConfig& c) {
-  Hparams h{};
-  h.vocab = c.positive_int("vocab_size");
-  h.hidden = c.positive_int("hidden_size");
-  h.layers = c.positive_int("num_hidden_layers");
-  h.heads = c.positive_int("num_attention_heads");
-  h.kv_heads = c.positive_int_or("num_key_value_heads", h.heads);
-  h.ff = c.positive_int("intermediate_size");
-  h.ctx = c.positive_int_or("max_position_embeddings", 2048);
-  h.eps = c.number_or("rms_norm_eps", 1e-6);  // transformers LlamaConfig default
-  h.rope_theta = c.rope_theta(10000.0);
-  h.tied = c.bool_or("tie_word_embeddings", false);
-  h.head_dim = c.has("head_dim") ? c.positive_int("head_dim") : h.hidden / h.heads;
-  if (!c.has("head_dim") && h.hidden % h.heads)
-    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", c.path, h.hidden, h.heads);
-  if (h.heads % h.kv_heads)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", c.path, h.heads, h.kv_heads);
-  if (h.head_dim % 2) fail("{}: head_dim {} is odd; rotary embeddings need an even head_dim", c.path, h.head_dim);
+  const Hparams h = read_llama_like_hparams(c, 1e-6, 10000.0);  // transformers LlamaConfig defaults
   const std::string act = c.string_or("hidden_act", "silu");
   if (act != "silu" && act != "swish") fail("{}: hidden_act '{}' is not supported for llama (expected silu)", c.path, act);
-  if (!(h.eps > 0.0)) fail("{}: rms_norm_eps must be positive, got {}", c.path, h.eps);
-  if (!(h.rope_theta > 0.0)) fail("{}: rope theta must be positive, got {}", c.path, h.rope_theta);
-  // Llama 3.1-style or linear/YaRN scaling changes RoPE; the runtime implements plain RoPE only.
-  if (const auto it = c.json.find("rope_scaling"); it != c.json.end() && !it->is_null()) {
-    const std::string type = it->is_object() ? it->value("rope_type", it->value("type", "")) : "";
-    if (type != "default") fail("{}: rope_scaling {} is not supported (only unscaled RoPE)", c.path, it->dump());
-  }
+  require_unscaled_rope(c);
   return h;
 }
 
@@ -73,7 +48,7 @@ WeightScaleKind read_scale_kind(const HfConfig& c) {
 
 }  // namespace
 
-uint64_t llama_permuted_row(uint64_t row, uint64_t n_head, uint64_t head_dim) {
+uint64_t llama_permuted_row(uint64_t row, uint64_t head_dim) {
   const uint64_t h = row / head_dim, r = row % head_dim, half = head_dim / 2;
   // GGUF row h*hd + 2i + j holds checkpoint row h*hd + j*hd/2 + i.
   return h * head_dim + (r % 2) * half + r / 2;
@@ -81,18 +56,19 @@ uint64_t llama_permuted_row(uint64_t row, uint64_t n_head, uint64_t head_dim) {
 
 namespace {
 
-// add_ternary_tensor with GGUF row r taken from checkpoint row src_row(r).
+// add_ternary_tensor with GGUF row r taken from checkpoint row llama_permuted_row(r) (out is a
+// whole number of heads of head_dim rows).
 void add_permuted_ternary(gguf::Writer& w, const std::string& gguf_base, const TernarySource& ts, uint64_t out,
-                          uint64_t in, uint64_t n_head, uint64_t head_dim) {
+                          uint64_t in, uint64_t head_dim) {
   const std::string wname = gguf_base + ".weight";
   const TernarySource s = ts;
-  w.add_tensor(wname, {in, out}, TensorType::BT2, [s, out, in, wname, n_head, head_dim](uint8_t* dst, uint64_t nbytes) {
+  w.add_tensor(wname, {in, out}, TensorType::BT2, [s, out, in, wname, head_dim](uint8_t* dst, uint64_t nbytes) {
     const uint64_t expected = bt2_nbytes(int64_t(out), int64_t(in));
     if (nbytes != expected) fail("tensor '{}': writer asked for {} bytes, BT2 needs {}", wname, nbytes, expected);
     std::vector<int8_t> codes(out * in);
     std::vector<float> row(s.packed ? 0 : in);
     for (uint64_t r = 0; r < out; ++r) {
-      const uint64_t src = llama_permuted_row(r, n_head, head_dim);
+      const uint64_t src = llama_permuted_row(r, head_dim);
       if (s.packed) {
         unpack_hf_ternary_row(s.weight->data, out, in, src, codes.data() + r * in, s.weight->name);
       } else {
@@ -119,16 +95,7 @@ void llama_ternary_convert(const FamilyInput& in, gguf::Writer& w) {
   const std::string arch = "llama";
   using gguf::Value;
 
-  w.set(arch + ".vocab_size", Value::u32(uint32_t(h.vocab)));
-  w.set(arch + ".context_length", Value::u32(uint32_t(h.ctx)));
-  w.set(arch + ".embedding_length", Value::u32(uint32_t(h.hidden)));
-  w.set(arch + ".block_count", Value::u32(uint32_t(h.layers)));
-  w.set(arch + ".feed_forward_length", Value::u32(uint32_t(h.ff)));
-  w.set(arch + ".rope.dimension_count", Value::u32(uint32_t(h.head_dim)));
-  w.set(arch + ".attention.head_count", Value::u32(uint32_t(h.heads)));
-  w.set(arch + ".attention.head_count_kv", Value::u32(uint32_t(h.kv_heads)));
-  w.set(arch + ".attention.layer_norm_rms_epsilon", Value::f32(float(h.eps)));
-  w.set(arch + ".rope.freq_base", Value::f32(float(h.rope_theta)));
+  write_llama_like_hparams(w, arch, h);
   w.set(arch + ".hidden_activation", Value::string("silu"));
   w.set("general.file_type", Value::u32(kFileTypeMostlyBT2));
   w.set("general.quantization_version", Value::u32(2));
@@ -136,8 +103,7 @@ void llama_ternary_convert(const FamilyInput& in, gguf::Writer& w) {
   if (!in.checkpoint) return;  // vocab-only
   TensorSource src(*in.checkpoint);
   const TensorType embd = in.options.embd_type;
-  add_float_tensor(w, "token_embd.weight", src.take("model.embed_tokens.weight", "token_embd.weight"),
-                   {h.vocab, h.hidden}, embd);
+  add_token_embedding(w, src, h, embd);
   const uint64_t q_dim = h.heads * h.head_dim, kv_dim = h.kv_heads * h.head_dim;
   for (uint64_t l = 0; l < h.layers; ++l) {
     const std::string hf = "model.layers." + std::to_string(l) + ".";
@@ -151,9 +117,9 @@ void llama_ternary_convert(const FamilyInput& in, gguf::Writer& w) {
     };
     norm("input_layernorm", "attn_norm", h.hidden);
     add_permuted_ternary(w, gg + "attn_q", plan_ternary(src, hf + "self_attn.q_proj", q_dim, h.hidden, &kind), q_dim,
-                         h.hidden, h.heads, h.head_dim);
+                         h.hidden, h.head_dim);
     add_permuted_ternary(w, gg + "attn_k", plan_ternary(src, hf + "self_attn.k_proj", kv_dim, h.hidden, &kind),
-                         kv_dim, h.hidden, h.kv_heads, h.head_dim);
+                         kv_dim, h.hidden, h.head_dim);
     ternary("self_attn.v_proj", "attn_v", kv_dim, h.hidden);
     ternary("self_attn.o_proj", "attn_output", h.hidden, q_dim);
     norm("post_attention_layernorm", "ffn_norm", h.hidden);
@@ -161,21 +127,10 @@ void llama_ternary_convert(const FamilyInput& in, gguf::Writer& w) {
     ternary("mlp.up_proj", "ffn_up", h.ff, h.hidden);
     ternary("mlp.down_proj", "ffn_down", h.hidden, h.ff);
   }
-  add_float_tensor(w, "output_norm.weight", src.take("model.norm.weight", "output_norm.weight"), {h.hidden},
-                   TensorType::F32);
-  if (h.tied) {
-    if (src.take_optional("lm_head.weight"))
-      log_warn("config.json says tie_word_embeddings, ignoring the checkpoint's lm_head.weight");
-  } else {
-    add_float_tensor(w, "output.weight", src.take("lm_head.weight", "output.weight (embeddings are not tied)"),
-                     {h.vocab, h.hidden}, embd);
-  }
-  for (const auto& name : src.unused()) {
-    if (name.ends_with("rotary_emb.inv_freq")) continue;
-    fail("{}: tensor '{}' is not used by the llama (1.58-bit) converter; sub-norms or other extra tensors mean "
-         "this is not a Llama3-8B-1.58 / Falcon3-1.58bit layout",
-         in.checkpoint->dir(), name);
-  }
+  add_output_tensors(w, src, h, embd);
+  reject_unused_tensors(src, in.checkpoint->dir(), "llama (1.58-bit)",
+                        "; sub-norms or other extra tensors mean this is not a Llama3-8B-1.58 / Falcon3-1.58bit "
+                        "layout");
 }
 
 }  // namespace bitnet::convert

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "convert/family.h"
+#include "convert/llama_like.h"
 #include "convert/tensor_plan.h"
 #include "format/gguf.h"
 #include "util/error.h"
@@ -27,39 +28,22 @@ bool onebitllm_matches(const HfConfig& c) { return c.architecture() == "BitnetFo
 
 namespace {
 
-struct Hparams {
-  uint64_t vocab, hidden, layers, heads, kv_heads, head_dim, ff, ctx;
-  double eps, rope_theta;
+struct Hparams : LlamaLikeHparams {
   std::string activation;
-  bool tied;
 };
 
 // 1bitLLM's BitnetConfig is transformers' LlamaConfig plus weight_bits / input_bits: its defaults
 // apply where a key is optional.
 Hparams read_hparams(const HfConfig& c) {
-  Hparams h{};
-  h.vocab = c.positive_int("vocab_size");
-  h.hidden = c.positive_int("hidden_size");
-  h.layers = c.positive_int("num_hidden_layers");
-  h.heads = c.positive_int("num_attention_heads");
-  h.kv_heads = c.positive_int_or("num_key_value_heads", h.heads);
-  h.ff = c.positive_int("intermediate_size");
-  h.ctx = c.positive_int_or("max_position_embeddings", 2048);
-  h.eps = c.number_or("rms_norm_eps", 1e-6);
-  h.rope_theta = c.rope_theta(10000.0);
-  // The 1bitLLM configs set tie_word_embeddings: true; LlamaConfig's default is false.
-  h.tied = c.bool_or("tie_word_embeddings", false);
+  Hparams h{read_llama_like_hparams(c, 1e-6, 10000.0), ""};
+  // (The 1bitLLM configs set tie_word_embeddings: true; LlamaConfig's default is false.)
   if (h.hidden % h.heads)
     fail("{}: hidden_size {} is not divisible by num_attention_heads {}", c.path, h.hidden, h.heads);
   // BitnetAttention: head_dim = hidden_size / num_heads, o_proj and inner_attn_ln are hidden_size wide.
-  h.head_dim = h.hidden / h.heads;
-  if (c.has("head_dim") && c.positive_int("head_dim") != h.head_dim)
+  if (h.head_dim != h.hidden / h.heads)
     fail("{}: head_dim {} differs from hidden_size / num_attention_heads = {}; 1bitLLM's BitnetAttention "
          "requires them equal",
-         c.path, c.positive_int("head_dim"), h.head_dim);
-  if (h.heads % h.kv_heads)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", c.path, h.heads, h.kv_heads);
-  if (h.head_dim % 2) fail("{}: head_dim {} is odd; rotary embeddings need an even head_dim", c.path, h.head_dim);
+         c.path, h.head_dim, h.hidden / h.heads);
   const std::string act = c.string_or("hidden_act", "silu");
   if (act == "silu" || act == "swish") {
     h.activation = "silu";
@@ -68,12 +52,7 @@ Hparams read_hparams(const HfConfig& c) {
   } else {
     fail("{}: hidden_act '{}' is not supported (expected silu or relu2)", c.path, act);
   }
-  if (!(h.eps > 0.0)) fail("{}: rms_norm_eps must be positive, got {}", c.path, h.eps);
-  if (!(h.rope_theta > 0.0)) fail("{}: rope theta must be positive, got {}", c.path, h.rope_theta);
-  if (const auto it = c.json.find("rope_scaling"); it != c.json.end() && !it->is_null()) {
-    const std::string type = it->is_object() ? it->value("rope_type", it->value("type", "")) : "";
-    if (type != "default") fail("{}: rope_scaling {} is not supported (only unscaled RoPE)", c.path, it->dump());
-  }
+  require_unscaled_rope(c);
   // utils_quant.py's BitLinear: ternary weights (weight_bits 1) and 8-bit absmax activations.
   if (c.has("weight_bits") && c.positive_int("weight_bits") != 1)
     fail("{}: weight_bits {} is not supported (1bitLLM's ternary BitLinear has weight_bits 1)", c.path,
@@ -96,16 +75,7 @@ void onebitllm_convert(const FamilyInput& in, gguf::Writer& w) {
   const std::string arch = "bitnet";
   using gguf::Value;
 
-  w.set(arch + ".vocab_size", Value::u32(uint32_t(h.vocab)));
-  w.set(arch + ".context_length", Value::u32(uint32_t(h.ctx)));
-  w.set(arch + ".embedding_length", Value::u32(uint32_t(h.hidden)));
-  w.set(arch + ".block_count", Value::u32(uint32_t(h.layers)));
-  w.set(arch + ".feed_forward_length", Value::u32(uint32_t(h.ff)));
-  w.set(arch + ".rope.dimension_count", Value::u32(uint32_t(h.head_dim)));
-  w.set(arch + ".attention.head_count", Value::u32(uint32_t(h.heads)));
-  w.set(arch + ".attention.head_count_kv", Value::u32(uint32_t(h.kv_heads)));
-  w.set(arch + ".attention.layer_norm_rms_epsilon", Value::f32(float(h.eps)));
-  w.set(arch + ".rope.freq_base", Value::f32(float(h.rope_theta)));
+  write_llama_like_hparams(w, arch, h);
   w.set(arch + ".rope.scaling.type", Value::string("linear"));
   w.set(arch + ".rope.scaling.factor", Value::f32(1.0f));
   w.set(arch + ".hidden_activation", Value::string(h.activation));
@@ -115,8 +85,7 @@ void onebitllm_convert(const FamilyInput& in, gguf::Writer& w) {
   if (!in.checkpoint) return;  // vocab-only
   TensorSource src(*in.checkpoint);
   const TensorType embd = in.options.embd_type;
-  add_float_tensor(w, "token_embd.weight", src.take("model.embed_tokens.weight", "token_embd.weight"),
-                   {h.vocab, h.hidden}, embd);
+  add_token_embedding(w, src, h, embd);
   const uint64_t q_dim = h.heads * h.head_dim, kv_dim = h.kv_heads * h.head_dim;
   for (uint64_t l = 0; l < h.layers; ++l) {
     const std::string hf = "model.layers." + std::to_string(l) + ".";
@@ -141,20 +110,8 @@ void onebitllm_convert(const FamilyInput& in, gguf::Writer& w) {
     norm("mlp.ffn_layernorm", "ffn_sub_norm", h.ff);
     ternary("mlp.down_proj", "ffn_down", h.hidden, h.ff);
   }
-  add_float_tensor(w, "output_norm.weight", src.take("model.norm.weight", "output_norm.weight"), {h.hidden},
-                   TensorType::F32);
-  if (h.tied) {
-    if (src.take_optional("lm_head.weight"))
-      log_warn("config.json says tie_word_embeddings, ignoring the checkpoint's lm_head.weight");
-  } else {
-    add_float_tensor(w, "output.weight", src.take("lm_head.weight", "output.weight (embeddings are not tied)"),
-                     {h.vocab, h.hidden}, embd);
-  }
-  for (const auto& name : src.unused()) {
-    if (name.ends_with("rotary_emb.inv_freq")) continue;  // recomputed from rope theta
-    fail("{}: tensor '{}' is not used by the 1bitLLM (bitnet) converter (unexpected for BitnetForCausalLM)",
-         in.checkpoint->dir(), name);
-  }
+  add_output_tensors(w, src, h, embd);
+  reject_unused_tensors(src, in.checkpoint->dir(), "1bitLLM (bitnet)", " (unexpected for BitnetForCausalLM)");
 }
 
 }  // namespace bitnet::convert

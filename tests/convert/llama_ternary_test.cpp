@@ -101,7 +101,7 @@ std::string convert(const TempDir& tmp, const fs::path& dir) {
 TEST(LlamaTernaryConvert, PermutationIsLlamaCpps) {
   // head_dim 8: GGUF rows 0..7 of a head come from checkpoint rows 0,4,1,5,2,6,3,7.
   const std::vector<uint64_t> want = {0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13};
-  for (uint64_t r = 0; r < want.size(); ++r) EXPECT_EQ(convert::llama_permuted_row(r, 2, 8), want[r]) << r;
+  for (uint64_t r = 0; r < want.size(); ++r) EXPECT_EQ(convert::llama_permuted_row(r, 8), want[r]) << r;
 }
 
 TEST(LlamaTernaryConvert, PackedBitlinearCheckpointRunsLikeTheReference) {
