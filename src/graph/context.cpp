@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -258,13 +259,19 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
   // this traffic is what decode waits for). attn_values accumulates position by position across
   // blocks, so an f32 cache gives the same bits as one pass per head. Quantized caches are
   // dequantised a block at a time into a per-thread tile and go through the same f32 kernels.
-  pool_.parallel_for(n_tokens * p.n_head_kv, [&](int64_t task, int thread) {
-    const int64_t t = task / p.n_head_kv, kvh = task % p.n_head_kv;
+  // Few tokens (decode): one task per query head again, so that every thread has work (5 KV heads
+  // on 2 threads would leave one idle a third of the time); the group's later heads then find the
+  // rows in the shared L2/L3.
+  const int64_t split = n_tokens * p.n_head_kv < 4 * int64_t(pool_.size()) ? group : 1;
+  const int64_t per_task = group / split;
+  pool_.parallel_for(n_tokens * p.n_head_kv * split, [&](int64_t task, int thread) {
+    const int64_t t = task / (p.n_head_kv * split), kvh = task / split % p.n_head_kv;
+    const int64_t g_first = task % split * per_task;
     const int64_t pos = pos0 + t, n_pos = pos + 1;
     float* s_group = scores_all + int64_t(thread) * (group * n_ctx_ + kAttnBlock * hd);
     float* tile = s_group + group * n_ctx_;
-    auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g) * hd; };
-    auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g) * hd; };
+    auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
+    auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
     const bool f32 = kv_.bits() == 32;
     const int64_t ld = f32 ? kv_.f32_stride() : 0;
     const float* kb = f32 ? kv_.f32_k(layer, kvh) : nullptr;
@@ -279,9 +286,9 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
       } else {
         kv_.decode_rows(layer, j0, nb, 0, kvh, tile);
       }
-      for (int64_t g = 0; g < group; ++g) dk.attn_scores(q_of(g), k_rows, ldk, nb, hd, scale, s_group + g * n_ctx_ + j0);
+      for (int64_t g = 0; g < per_task; ++g) dk.attn_scores(q_of(g), k_rows, ldk, nb, hd, scale, s_group + g * n_ctx_ + j0);
     }
-    for (int64_t g = 0; g < group; ++g) {
+    for (int64_t g = 0; g < per_task; ++g) {
       dk.softmax(s_group + g * n_ctx_, n_pos);
       std::fill(out_of(g), out_of(g) + hd, 0.0f);
     }
@@ -295,7 +302,7 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
       } else {
         kv_.decode_rows(layer, j0, nb, 1, kvh, tile);
       }
-      for (int64_t g = 0; g < group; ++g) dk.attn_values(s_group + g * n_ctx_ + j0, v_rows, ldv, nb, hd, out_of(g));
+      for (int64_t g = 0; g < per_task; ++g) dk.attn_values(s_group + g * n_ctx_ + j0, v_rows, ldv, nb, hd, out_of(g));
     }
   });
 }
