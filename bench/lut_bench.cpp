@@ -2,7 +2,8 @@
 // measurable or be explained).
 //
 //   lut/<kernel>/<M>x<K>/N:<n>/rows:<full|graph>/threads:<t>
-//     kernel  mad_avx512vnni, mad_avx512bw (the multiply-add kernels), lut_avx512
+//     kernel  mad_avx2, mad_avx512vnni, mad_avx512bw (the multiply-add kernels), lut16_avx2,
+//             lut_avx512 (every supported non-scalar variant)
 //     rows    full: one call per thread covers all its rows; graph: calls of the row count the graph
 //             executor hands out (max(64, M/(8*threads)) rounded to the kernel's row tile), which
 //             matters for LUT kernels because each call builds its own activation tables.

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "lut.h"
+#include "ternary_lut/lut16_registry.h"
 #include "ternary_lut/lut_registry.h"
 
 namespace bitnet::kernels {
@@ -11,12 +12,21 @@ namespace {
 
 std::vector<LutVariant> build_variants() {
   using namespace detail;
+  const CpuInfo& cpu = cpu_info();
   std::vector<LutVariant> v;
-  v.push_back({"scalar", Isa::Scalar, true, &kLutScalar});
+  v.push_back({"scalar", Isa::Scalar, true, &kLutScalar, &kLutScalar});
+  // The L32x4 twin, listed so that it is tested too; lut_matmul_for(Scalar) keeps "scalar".
+  v.push_back({"scalar16", Isa::Scalar, true, &kLut16Scalar, &kLut16Scalar});
 #if defined(__x86_64__) || defined(_M_X64)
-  // vpermw is AVX-512BW, which every CPU we dispatch to at Isa::Avx512 has.
-  v.push_back({"avx512", Isa::Avx512, cpu_info().best == Isa::Avx512, &kLutAvx512});
+  // Support as in kernel_variants(): AVX2 wherever dispatch picks avx2 or avx512 as best; vpermw
+  // is AVX-512BW, which every CPU we dispatch to at Isa::Avx512 has.
+  const bool has512 = cpu.best == Isa::Avx512;
+  v.push_back({"avx2", Isa::Avx2, cpu.best == Isa::Avx2 || has512, &kLut16Avx2, &kLut16Scalar});
+  v.push_back({"avx512", Isa::Avx512, has512, &kLutAvx512, &kLutScalar});
+#elif defined(__aarch64__)
+  v.push_back({"neon", Isa::Neon, cpu.neon, &kLut16Neon, &kLut16Scalar});
 #endif
+  (void)cpu;
   return v;
 }
 

@@ -18,6 +18,9 @@
 // T[c] = w0*x0 + w1*x1 + w2*x2 over all weight patterns c. |T[c]| <= 3*128 = 384, so an int16
 // accumulator takes kChunkTriplets = 84 lookups (84*384 = 32256 <= 32767) before it is widened to
 // int32: the result is the exact int32 sum, equal to the multiply-add kernels'.
+//
+// 27-entry int16 tables suit vpermw only; AVX2 and NEON, whose lookups are 16-entry byte shuffles,
+// use the second layout, L32x4 (lut16_registry.h).
 #pragma once
 
 #include "kernels.h"

@@ -16,7 +16,7 @@ namespace bitnet::kernels::testing {
 namespace {
 
 struct PrefillCase {
-  std::string name;  // "lut_scalar", "lut_avx512", "amx_scalar", "amx_int8"
+  std::string name;  // "lut_scalar", "lut_scalar16", "lut_avx2", "lut_avx512", "amx_scalar", ...
   bool supported;
   const TernaryMatmul* matmul;
   const TernaryMatmul* twin;  // the scalar kernel on the same packed layout
@@ -26,7 +26,7 @@ const std::vector<PrefillCase>& prefill_cases() {
   static const std::vector<PrefillCase> cases = [] {
     std::vector<PrefillCase> v;
     for (const LutVariant& l : lut_variants())
-      v.push_back({std::string("lut_") + l.name, l.supported, l.matmul, lut_variants()[0].matmul});
+      v.push_back({std::string("lut_") + l.name, l.supported, l.matmul, l.twin});
     for (const AmxVariant& a : amx_variants())
       v.push_back({std::string(a.name) == "scalar" ? "amx_scalar" : a.name, a.supported, a.matmul,
                    amx_variants()[0].matmul});
