@@ -264,6 +264,33 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
   // rows in the shared L2/L3.
   const int64_t split = n_tokens * p.n_head_kv < 4 * int64_t(pool_.size()) ? group : 1;
   const int64_t per_task = group / split;
+  // Prefill over a quantized cache: dequantise the layer's attended rows once for all query tokens
+  // (else every token would decode every earlier tile again: O(n^2) decodes), then take the f32
+  // path on that copy. Same values, same kernels, so the same bits as the per-tile path.
+  const bool packed = kv_.bits() != 32;
+  const bool dequantised = packed && n_tokens > 1;
+  const int64_t kv_stride = 2 * p.n_head_kv * hd;
+  if (dequantised) {
+    const int64_t n_rows = pos0 + n_tokens;
+    if (prefill_kv_.size() < size_t(n_rows * kv_stride)) prefill_kv_.resize(size_t(n_rows * kv_stride));
+    float* base = prefill_kv_.data();
+    constexpr int64_t kRowsPerTask = 256;
+    const int64_t n_chunks = (n_rows + kRowsPerTask - 1) / kRowsPerTask;
+    pool_.parallel_for(n_chunks * 2 * p.n_head_kv, [&](int64_t task, int thread) {
+      const int64_t chunk = task / (2 * p.n_head_kv), which = task % (2 * p.n_head_kv);
+      const int kv = int(which / p.n_head_kv);
+      const int64_t head = which % p.n_head_kv;
+      float* tile = scores_all + int64_t(thread) * (group * n_ctx_ + kAttnBlock * hd) + group * n_ctx_;
+      const int64_t r0 = chunk * kRowsPerTask, r1 = std::min(n_rows, r0 + kRowsPerTask);
+      for (int64_t j0 = r0; j0 < r1; j0 += kAttnBlock) {
+        const int64_t nb = std::min(kAttnBlock, r1 - j0);
+        kv_.decode_rows(layer, j0, nb, kv, head, tile);
+        for (int64_t j = 0; j < nb; ++j)
+          std::memcpy(base + (j0 + j) * kv_stride + (kv * p.n_head_kv + head) * hd, tile + j * hd,
+                      size_t(hd) * sizeof(float));
+      }
+    });
+  }
   pool_.parallel_for(n_tokens * p.n_head_kv * split, [&](int64_t task, int thread) {
     const int64_t t = task / (p.n_head_kv * split), kvh = task / split % p.n_head_kv;
     const int64_t g_first = task % split * per_task;
@@ -272,10 +299,17 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
     float* tile = s_group + group * n_ctx_;
     auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
     auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
-    const bool f32 = kv_.bits() == 32;
-    const int64_t ld = f32 ? kv_.f32_stride() : 0;
-    const float* kb = f32 ? kv_.f32_k(layer, kvh) : nullptr;
-    const float* vb = f32 ? kv_.f32_v(layer, kvh) : nullptr;
+    const bool f32 = !packed || dequantised;
+    const int64_t ld = !packed ? kv_.f32_stride() : kv_stride;
+    const float* kb = nullptr;
+    const float* vb = nullptr;
+    if (!packed) {
+      kb = kv_.f32_k(layer, kvh);
+      vb = kv_.f32_v(layer, kvh);
+    } else if (dequantised) {
+      kb = prefill_kv_.data() + kvh * hd;
+      vb = prefill_kv_.data() + (p.n_head_kv + kvh) * hd;
+    }
     for (int64_t j0 = 0; j0 < n_pos; j0 += kAttnBlock) {
       const int64_t nb = std::min(kAttnBlock, n_pos - j0);
       const float* k_rows = tile;

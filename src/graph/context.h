@@ -113,6 +113,9 @@ class Context {
   AlignedBuffer<float> sx_;
   AlignedBuffer<int32_t> acc_;
   AlignedBuffer<float> scores_;  // per thread: n_ctx
+  // Prefill over a quantized cache: this layer's K/V for the positions attended, dequantised once
+  // (laid out like the f32 cache), grown on first use; empty for f32 caches and decode-only use.
+  AlignedBuffer<float> prefill_kv_;
   AlignedBuffer<float> scratch_;  // per token: widest row (TopK)
   AlignedBuffer<int32_t> row_list_;  // active rows / non-zero input indices (decode)
   AlignedBuffer<int8_t> sparse_vals_;
