@@ -3,7 +3,7 @@
 //
 //   lut/<kernel>/<M>x<K>/N:<n>/rows:<full|graph>/threads:<t>
 //     kernel  mad_avx2, mad_avx512vnni, mad_avx512bw (the multiply-add kernels), lut16_avx2,
-//             lut_avx512 (every supported non-scalar variant)
+//             lut_avx512, amx_int8 (every supported non-scalar variant)
 //     rows    full: one call per thread covers all its rows; graph: calls of the row count the graph
 //             executor hands out (max(64, M/(8*threads)) rounded to the kernel's row tile), which
 //             matters for LUT kernels because each call builds its own activation tables.
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "amx.h"
 #include "kernels.h"
 #include "lut.h"
 #include "runtime/thread_pool.h"
@@ -99,6 +100,8 @@ const bool registered = [] {
     if (v.supported && v.isa != Isa::Scalar) mms.push_back(&v.set->matmul);
   for (const LutVariant& v : lut_variants())
     if (v.supported && v.isa != Isa::Scalar) mms.push_back(v.matmul);
+  for (const AmxVariant& v : amx_variants())
+    if (v.supported && std::string(v.name) != "scalar") mms.push_back(v.matmul);
   const int threads_list[] = {1, 2};
   for (int threads : threads_list) {
     for (int64_t N : {1, 8, 128}) {
