@@ -299,28 +299,22 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
     float* tile = s_group + group * n_ctx_;
     auto q_of = [&](int64_t g) { return q + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
     auto out_of = [&](int64_t g) { return out + t * p.q_dim() + (kvh * group + g_first + g) * hd; };
-    const bool f32 = !packed || dequantised;
-    const int64_t ld = !packed ? kv_.f32_stride() : kv_stride;
-    const float* kb = nullptr;
-    const float* vb = nullptr;
-    if (!packed) {
-      kb = kv_.f32_k(layer, kvh);
-      vb = kv_.f32_v(layer, kvh);
-    } else if (dequantised) {
-      kb = prefill_kv_.data() + kvh * hd;
-      vb = prefill_kv_.data() + (p.n_head_kv + kvh) * hd;
-    }
+    // Rows [j0, j0 + nb) of K (kv = 0) or V (kv = 1) as f32, with their stride: straight from an f32
+    // cache or the prefill copy, else dequantised into this thread's tile.
+    struct Rows {
+      const float* data;
+      int64_t stride;
+    };
+    auto rows = [&](int kv, int64_t j0, int64_t nb) -> Rows {
+      if (!packed) return {(kv ? kv_.f32_v(layer, kvh) : kv_.f32_k(layer, kvh)) + j0 * kv_.f32_stride(), kv_.f32_stride()};
+      if (dequantised) return {prefill_kv_.data() + j0 * kv_stride + (kv * p.n_head_kv + kvh) * hd, kv_stride};
+      kv_.decode_rows(layer, j0, nb, kv, kvh, tile);
+      return {tile, hd};
+    };
     for (int64_t j0 = 0; j0 < n_pos; j0 += kAttnBlock) {
       const int64_t nb = std::min(kAttnBlock, n_pos - j0);
-      const float* k_rows = tile;
-      int64_t ldk = hd;
-      if (f32) {
-        k_rows = kb + j0 * ld;
-        ldk = ld;
-      } else {
-        kv_.decode_rows(layer, j0, nb, 0, kvh, tile);
-      }
-      for (int64_t g = 0; g < per_task; ++g) dk.attn_scores(q_of(g), k_rows, ldk, nb, hd, scale, s_group + g * n_ctx_ + j0);
+      const Rows k = rows(0, j0, nb);
+      for (int64_t g = 0; g < per_task; ++g) dk.attn_scores(q_of(g), k.data, k.stride, nb, hd, scale, s_group + g * n_ctx_ + j0);
     }
     for (int64_t g = 0; g < per_task; ++g) {
       dk.softmax(s_group + g * n_ctx_, n_pos);
@@ -328,15 +322,8 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
     }
     for (int64_t j0 = 0; j0 < n_pos; j0 += kAttnBlock) {
       const int64_t nb = std::min(kAttnBlock, n_pos - j0);
-      const float* v_rows = tile;
-      int64_t ldv = hd;
-      if (f32) {
-        v_rows = vb + j0 * ld;
-        ldv = ld;
-      } else {
-        kv_.decode_rows(layer, j0, nb, 1, kvh, tile);
-      }
-      for (int64_t g = 0; g < per_task; ++g) dk.attn_values(s_group + g * n_ctx_ + j0, v_rows, ldv, nb, hd, out_of(g));
+      const Rows v = rows(1, j0, nb);
+      for (int64_t g = 0; g < per_task; ++g) dk.attn_values(s_group + g * n_ctx_ + j0, v.data, v.stride, nb, hd, out_of(g));
     }
   });
 }
