@@ -72,6 +72,11 @@ struct DenseKernelSet {
   // As gemm_f16 with bfloat16 rows (the upper half of an f32; exact widening).
   void (*gemm_bf16)(const uint16_t* w, int64_t ldw, int64_t K, int64_t r0, int64_t r1, const float* x,
                     int64_t ldx, int64_t N, float* y, int64_t ldy);
+
+  // sum of the n bytes at p as unsigned integers (any n, any alignment). Its job is the memory
+  // bandwidth probe of `bitnet bench`: it reads as wide as the ISA can, because on some cores
+  // (Sapphire Rapids) 16-byte loads reach only ~75% of what 64-byte loads get from DRAM.
+  uint64_t (*byte_sum)(const uint8_t* p, size_t n);
 };
 
 struct DenseKernelVariant {

@@ -159,4 +159,10 @@ void attn_values_scalar(const float* p, const float* v, int64_t ldv, int64_t n_p
   for (int64_t j = 0; j < n_pos; ++j) axpy_f32_scalar(p[j], v + j * ldv, out, hd);
 }
 
+uint64_t byte_sum_scalar(const uint8_t* p, size_t n) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += p[i];
+  return sum;
+}
+
 }  // namespace bitnet::kernels::detail

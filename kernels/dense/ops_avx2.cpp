@@ -176,4 +176,23 @@ void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos
   }
 }
 
+uint64_t byte_sum_avx2(const uint8_t* p, size_t n) {
+  // vpsadbw against zero sums 8 bytes into each 64-bit lane; four chains per 128 bytes.
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    a0 = _mm256_add_epi64(a0, _mm256_sad_epu8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)), zero));
+    a1 = _mm256_add_epi64(a1, _mm256_sad_epu8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)), zero));
+    a2 = _mm256_add_epi64(a2, _mm256_sad_epu8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)), zero));
+    a3 = _mm256_add_epi64(a3, _mm256_sad_epu8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)), zero));
+  }
+  const __m256i a = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a);
+  uint64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
 }  // namespace bitnet::kernels::detail

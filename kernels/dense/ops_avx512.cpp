@@ -177,4 +177,24 @@ void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_p
   }
 }
 
+uint64_t byte_sum_avx512(const uint8_t* p, size_t n) {
+  // vpsadbw against zero sums 8 bytes into each 64-bit lane; four chains per 256 bytes.
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  size_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    a0 = _mm512_add_epi64(a0, _mm512_sad_epu8(_mm512_loadu_si512(p + i), zero));
+    a1 = _mm512_add_epi64(a1, _mm512_sad_epu8(_mm512_loadu_si512(p + i + 64), zero));
+    a2 = _mm512_add_epi64(a2, _mm512_sad_epu8(_mm512_loadu_si512(p + i + 128), zero));
+    a3 = _mm512_add_epi64(a3, _mm512_sad_epu8(_mm512_loadu_si512(p + i + 192), zero));
+  }
+  const __m512i a = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, a);
+  uint64_t sum = 0;
+  for (uint64_t lane : lanes) sum += lane;
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
 }  // namespace bitnet::kernels::detail

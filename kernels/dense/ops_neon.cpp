@@ -165,4 +165,20 @@ void attn_values_neon(const float* p, const float* v, int64_t ldv, int64_t n_pos
   }
 }
 
+uint64_t byte_sum_neon(const uint8_t* p, size_t n) {
+  // 64 bytes widen to eight u16 lanes (at most 8 * 255 each), then into the u64 accumulator.
+  uint64x2_t acc = vdupq_n_u64(0);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint16x8_t s = vpaddlq_u8(vld1q_u8(p + i));
+    s = vpadalq_u8(s, vld1q_u8(p + i + 16));
+    s = vpadalq_u8(s, vld1q_u8(p + i + 32));
+    s = vpadalq_u8(s, vld1q_u8(p + i + 48));
+    acc = vpadalq_u32(acc, vpaddlq_u16(s));
+  }
+  uint64_t sum = vgetq_lane_u64(acc, 0) + vgetq_lane_u64(acc, 1);
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
 }  // namespace bitnet::kernels::detail

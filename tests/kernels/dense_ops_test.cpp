@@ -219,6 +219,24 @@ TEST_P(DenseOpsTest, AttentionScoresAndValues) {
   }
 }
 
+TEST_P(DenseOpsTest, ByteSumExactAtEveryLengthAndOffset) {
+  // Lengths around the 64/128/256-byte strides, unaligned starts, and all-0xFF bytes (the largest
+  // lane sums) next to random ones.
+  std::mt19937 rng(23);
+  std::vector<uint8_t> buf(4096 + 64);
+  for (auto& b : buf) b = uint8_t(rng());
+  for (int fill = 0; fill < 2; ++fill) {
+    if (fill == 1) std::fill(buf.begin(), buf.end(), uint8_t(0xFF));
+    for (size_t offset : {0, 1, 7, 33, 63}) {
+      for (size_t n : {0, 1, 15, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 1000, 4096}) {
+        uint64_t ref = 0;
+        for (size_t i = 0; i < n; ++i) ref += buf[offset + i];
+        ASSERT_EQ(set().byte_sum(buf.data() + offset, n), ref) << set().name << " n=" << n << " offset=" << offset;
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllVariants, DenseOpsTest, ::testing::ValuesIn(dense_variant_indices()), dense_variant_name);
 
 TEST(DenseDispatch, VariantsAreCompleteAndFollowTheActiveIsa) {
@@ -232,7 +250,7 @@ TEST(DenseDispatch, VariantsAreCompleteAndFollowTheActiveIsa) {
     const DenseKernelSet& s = *dv.set;
     for (const void* f : {(const void*)s.gemm_f32, (const void*)s.gemm_f16, (const void*)s.gemm_i8,
                           (const void*)s.dot_f32, (const void*)s.axpy_f32, (const void*)s.rms_norm,
-                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16})
+                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16, (const void*)s.byte_sum})
       EXPECT_NE(f, nullptr) << dv.name;
   }
   const Isa active = kernels().isa;
