@@ -42,6 +42,11 @@ inline void block(const int8_t* w, int64_t ldw, const float* ws, int64_t K, int6
     __m512i xv[T];
 #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_si512(x + t * ldx + k);
+    if constexpr (T == 1) {
+      // Decode: the next block's rows into L2 while this one runs (see gemm_avx512.cpp).
+#pragma GCC unroll 16
+      for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R + i) * ldw + k), _MM_HINT_T1);
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512(w + (r + i) * ldw + k), bias);
