@@ -1,5 +1,5 @@
 // Sparse ternary kernels against the dense kernel on the BitNet b1.58 2B-4T shapes, N=1 (decode),
-// weights colder than the last-level cache (copies rotating through > 128 MB, as kernels_bench.cpp).
+// weights colder than the last-level cache (copies rotating through 1 GiB, as kernels_bench.cpp).
 //
 //   sparse/<variant>/<what>/<M>x<K>/zero:<pct>/threads:<t>
 //     up    (6912x2560): row-subset matmul over the (100-pct)% rows whose gate is non-zero
