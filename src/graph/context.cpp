@@ -113,7 +113,8 @@ Context::Context(const Model& model, const ContextParams& params)
   up_.resize(p.n_ff);  // decode only: prefill fuses the up projection into its gate epilogue
   xq_.resize(nb * width_max_);
   sx_.resize(nb);
-  acc_.resize(nb * width_max_);
+  // q, k and v are computed together; decode's gate and up too.
+  acc_.resize(std::max(nb * std::max(width_max_, p.q_dim() + 2 * p.kv_dim()), size_t(2 * p.n_ff)));
   // Per thread: the scores of one GQA group (n_head / n_head_kv query heads) over the context and a
   // block of dequantised K or V rows (quantized caches).
   scores_.resize(size_t(pool_.size()) * size_t(p.n_head / p.n_head_kv * n_ctx_ + kAttnBlock * p.head_dim));
@@ -171,25 +172,53 @@ void Context::quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t
 
 void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
                              const float* sx, float* y, int64_t ldy, GateEpilogue epilogue) {
-  // Prefill (several tokens): the AMX or lookup-table kernel when the model built its layout; both
-  // rebuild per-call state (unpacked weight tiles, tables), so they get fewer, larger row ranges.
-  const bool use_prefill = n_tokens > 1 && w.prefill != nullptr;
-  const auto& mm = use_prefill ? *w.prefill : kernels::kernels().matmul;
-  const uint8_t* packed = use_prefill ? w.prefill_packed.data() : w.packed.data();
-  const int64_t chunk = use_prefill ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
-                                : rows_per_task(w.rows, mm.row_tile, pool_.size());
-  const int64_t n_tasks = (w.rows + chunk - 1) / chunk;
-  int32_t* acc = acc_.data();
-  const int64_t lda = w.rows;
-  // transformers' BitLinear: y = acc / (s_x * s_w) with s_w = 1/alpha.
-  const float inv_scale = 1.0f / w.scale;
+  const LinearJob job{&w, y, ldy, epilogue};
+  ternary_linears({&job, 1}, n_tokens, xq, ldx, sx);
+}
+
+void Context::ternary_linears(std::span<const LinearJob> jobs, int64_t n_tokens, const int8_t* xq, int64_t ldx,
+                              const float* sx) {
+  // All matrices in one parallel region (q, k and v share their input): one fork/join instead of
+  // three, and no thread idles at a join while another finishes the last tile of a small matrix.
+  // Each matrix gets its own slice of acc_ and its own task chunk; tasks are numbered across them.
+  struct Plan {
+    const kernels::TernaryMatmul* mm;
+    const uint8_t* packed;
+    int64_t chunk, first_task;
+    int32_t* acc;
+  };
+  constexpr size_t kMaxJobs = 3;
+  if (jobs.size() > kMaxJobs) fail("internal error: {} fused matrices (at most {})", jobs.size(), kMaxJobs);
+  Plan plan[kMaxJobs];
+  int64_t n_tasks = 0, acc_used = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const TernaryLinear& w = *jobs[j].w;
+    // Prefill (several tokens): the AMX or lookup-table kernel when the model built its layout; both
+    // rebuild per-call state (unpacked weight tiles, tables), so they get fewer, larger row ranges.
+    const bool use_prefill = n_tokens > 1 && w.prefill != nullptr;
+    const kernels::TernaryMatmul& mm = use_prefill ? *w.prefill : kernels::kernels().matmul;
+    const int64_t chunk = use_prefill ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
+                                      : rows_per_task(w.rows, mm.row_tile, pool_.size());
+    plan[j] = {&mm, use_prefill ? w.prefill_packed.data() : w.packed.data(), chunk, n_tasks, acc_.data() + acc_used};
+    n_tasks += (w.rows + chunk - 1) / chunk;
+    acc_used += n_tokens * w.rows;
+  }
   pool_.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t m0 = task * chunk, m1 = std::min(w.rows, m0 + chunk);
-    mm.matmul(packed, w.rows, w.cols, m0, m1, xq, ldx, n_tokens, acc, lda);
+    size_t j = 0;
+    while (j + 1 < jobs.size() && task >= plan[j + 1].first_task) ++j;
+    const Plan& pl = plan[j];
+    const TernaryLinear& w = *jobs[j].w;
+    const GateEpilogue& epilogue = jobs[j].epilogue;
+    const int64_t ldy = jobs[j].ldy;
+    const int64_t m0 = (task - pl.first_task) * pl.chunk, m1 = std::min(w.rows, m0 + pl.chunk);
+    const int64_t lda = w.rows;
+    pl.mm->matmul(pl.packed, w.rows, w.cols, m0, m1, xq, ldx, n_tokens, pl.acc, lda);
+    // transformers' BitLinear: y = acc / (s_x * s_w) with s_w = 1/alpha.
+    const float inv_scale = 1.0f / w.scale;
     uint64_t zeros = 0;
     for (int64_t t = 0; t < n_tokens; ++t) {
-      float* out = y + t * ldy + m0;
-      dequantize_sums(acc + t * lda + m0, m1 - m0, sx[t] * inv_scale, out);
+      float* out = jobs[j].y + t * ldy + m0;
+      dequantize_sums(pl.acc + t * lda + m0, m1 - m0, sx[t] * inv_scale, out);
       if (!epilogue.gate) continue;
       const float* g = epilogue.gate + t * ldy + m0;
       // up is rounded to float first in both paths, so fused and unfused results are identical.
@@ -204,26 +233,52 @@ void Context::ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int
   });
 }
 
-int64_t Context::active_rows(const float* gate, int64_t n) {
-  int32_t* rows = row_list_.data();
-  int64_t count = 0;
-  for (int64_t i = 0; i < n; ++i)
-    if (gate[i] > 0.0f) rows[count++] = int32_t(i);
-  return count;
-}
-
-void Context::ternary_linear_rows(const TernaryLinear& w, int64_t n_rows, const int8_t* xq, const float* sx,
-                                  float* y) {
+void Context::gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate_zero) {
+  // One token, one parallel region: each task computes its rows of the gate, then the same rows of
+  // up with the activation applied (a row of up needs only its own gate value). For ReLU² models
+  // with the row layout, exact sparsity: relu(gate)^2 is zero wherever gate <= 0, so only the rows
+  // with a positive gate are computed (the task lists them in its own slice of row_list_).
+  const ModelParams& p = model_.params();
+  const TernaryLinear& wg = L.w_gate;
+  const TernaryLinear& wu = L.w_up;
+  const int64_t ff = wg.rows;
+  const bool relu2 = p.activation == FfnActivation::Relu2;
+  const bool sparse_up = relu2 && !wu.rows_packed.empty();
+  const auto& mm = kernels::kernels().matmul;
   const auto& rk = kernels::sparse_kernels().rows;
-  const int32_t* rows = row_list_.data();
-  int32_t* acc = acc_.data();
-  const float denom = sx[0] * (1.0f / w.scale);
-  constexpr int64_t kRowsPerTask = 256;
-  const int64_t n_tasks = (n_rows + kRowsPerTask - 1) / kRowsPerTask;
+  const int8_t* xq = xq_.data();
+  const float sx = sx_.data()[0];
+  float* gate = gate_.data();
+  float* up = up_.data();
+  int32_t* acc_gate = acc_.data();
+  int32_t* acc_up = acc_.data() + ff;
+  int32_t* rows = row_list_.data();
+  const int64_t chunk = rows_per_task(ff, mm.row_tile, pool_.size());
+  const int64_t n_tasks = (ff + chunk - 1) / chunk;
   pool_.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t i0 = task * kRowsPerTask, count = std::min(kRowsPerTask, n_rows - i0);
-    rk.matmul_rows(w.rows_packed.data(), w.rows, w.cols, rows + i0, count, xq, w.cols, 1, acc, w.rows);
-    for (int64_t i = i0; i < i0 + count; ++i) y[rows[i]] = float(acc[rows[i]]) / denom;
+    const int64_t m0 = task * chunk, m1 = std::min(ff, m0 + chunk), n = m1 - m0;
+    mm.matmul(wg.packed.data(), wg.rows, wg.cols, m0, m1, xq, wg.cols, 1, acc_gate, wg.rows);
+    dequantize_sums(acc_gate + m0, n, sx * (1.0f / wg.scale), gate + m0);
+    const float* g = gate + m0;
+    if (!sparse_up) {
+      mm.matmul(wu.packed.data(), wu.rows, wu.cols, m0, m1, xq, wu.cols, 1, acc_up, wu.rows);
+      dequantize_sums(acc_up + m0, n, sx * (1.0f / wu.scale), out + m0);
+      if (relu2) {
+        relu2_scale(g, n, out + m0);
+        std::atomic_ref<uint64_t>(*gate_zero).fetch_add(uint64_t(count_non_positive(g, n)));
+      } else {
+        ops::silu_mul(g, out + m0, n, out + m0);
+      }
+      return;
+    }
+    int64_t n_active = 0;
+    for (int64_t i = m0; i < m1; ++i)
+      if (gate[i] > 0.0f) rows[m0 + n_active++] = int32_t(i);
+    std::atomic_ref<uint64_t>(*gate_zero).fetch_add(uint64_t(n - n_active));
+    rk.matmul_rows(wu.rows_packed.data(), wu.rows, wu.cols, rows + m0, n_active, xq, wu.cols, 1, acc_up, wu.rows);
+    const float denom = sx * (1.0f / wu.scale);
+    for (int64_t i = m0 + 0; i < m0 + n_active; ++i) up[rows[i]] = float(acc_up[rows[i]]) / denom;
+    for (int64_t i = m0; i < m1; ++i) out[i] = gate[i] > 0.0f ? (gate[i] * gate[i]) * up[i] : 0.0f;
   });
 }
 
@@ -371,9 +426,8 @@ void Context::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits, f
     const ActQuant o_quant = scheme_.topk_o ? ActQuant::TopKInt8 : ActQuant::Int8;
     pool_.parallel_for(n, [&](int64_t t, int) { rms_norm(x + t * d, L.attn_norm.data(), d, p.rms_eps, h + t * d); });
     quantize_rows(h, n, d, d, in_quant);
-    ternary_linear(L.wq, n, xq_.data(), d, sx_.data(), q_.data(), qd);
-    ternary_linear(L.wk, n, xq_.data(), d, sx_.data(), k_.data(), kvd);
-    ternary_linear(L.wv, n, xq_.data(), d, sx_.data(), v_.data(), kvd);
+    const LinearJob qkv[] = {{&L.wq, q_.data(), qd, {}}, {&L.wk, k_.data(), kvd, {}}, {&L.wv, v_.data(), kvd, {}}};
+    ternary_linears(qkv, n, xq_.data(), d, sx_.data());
     const auto rope = p.rope_style == RopeStyle::RotateHalf ? ops::rope_rotate_half : ops::rope_interleaved;
     pool_.parallel_for(n, [&](int64_t t, int) {
       rope(q_.data() + t * qd, p.n_head, p.head_dim, rope_, pos0 + t);
@@ -402,18 +456,10 @@ void Context::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits, f
     // --- feed-forward block ---
     pool_.parallel_for(n, [&](int64_t t, int) { rms_norm(x + t * d, L.ffn_norm.data(), d, p.rms_eps, h + t * d); });
     quantize_rows(h, n, d, d, in_quant);
-    ternary_linear(L.w_gate, n, xq_.data(), d, sx_.data(), gate_.data(), ff);
-    const bool sparse_up = n == 1 && p.activation == FfnActivation::Relu2 && !L.w_up.rows_packed.empty();
-    if (sparse_up) {
-      // Exact sparsity: relu(gate)^2 is zero wherever gate <= 0, so those up rows are never needed.
-      const int64_t n_active = active_rows(gate_.data(), ff);
-      stats_[il].gate_zero += ff - n_active;
-      ternary_linear_rows(L.w_up, n_active, xq_.data(), sx_.data(), up_.data());
-      const float* g = gate_.data();
-      const float* u = up_.data();
-      float* out = h;
-      for (int64_t i = 0; i < ff; ++i) out[i] = g[i] > 0.0f ? (g[i] * g[i]) * u[i] : 0.0f;
+    if (n == 1) {
+      gated_ffn_decode(L, h, &stats_[il].gate_zero);
     } else {
+      ternary_linear(L.w_gate, n, xq_.data(), d, sx_.data(), gate_.data(), ff);
       const bool relu2 = p.activation == FfnActivation::Relu2;
       ternary_linear(L.w_up, n, xq_.data(), d, sx_.data(), h, ff,
                      GateEpilogue{gate_.data(), relu2, relu2 ? &stats_[il].gate_zero : nullptr});

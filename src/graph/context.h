@@ -20,6 +20,7 @@ namespace bitnet {
 
 class Model;
 struct TernaryLinear;
+struct LayerWeights;
 
 struct ContextParams {
   int64_t n_ctx = 0;      // 0: the model's training context
@@ -59,6 +60,14 @@ struct GateEpilogue {
   uint64_t* gate_zero = nullptr;
 };
 
+// One matrix of a fused ternary_linears call: y (leading dimension ldy) = W x, with an optional epilogue.
+struct LinearJob {
+  const TernaryLinear* w;
+  float* y;
+  int64_t ldy;
+  GateEpilogue epilogue;
+};
+
 class Context {
  public:
   Context(const Model& model, const ContextParams& params);
@@ -88,13 +97,15 @@ class Context {
   // Optional fused epilogue: see GateEpilogue.
   void ternary_linear(const TernaryLinear& w, int64_t n_tokens, const int8_t* xq, int64_t ldx,
                       const float* sx, float* y, int64_t ldy, GateEpilogue epilogue = {});
+  // Several matrices sharing the input xq, in one parallel region (at most 3).
+  void ternary_linears(std::span<const LinearJob> jobs, int64_t n_tokens, const int8_t* xq, int64_t ldx,
+                       const float* sx);
   enum class ActQuant { Int8, Int4, TopKInt8 };
   void quantize_rows(const float* x, int64_t n_tokens, int64_t k, int64_t ldx, ActQuant mode = ActQuant::Int8);
   void attention(int64_t layer, int64_t n_tokens, int64_t pos0);
   // Decode-only exact-sparsity paths (one token): rows listed in row_list_, and inputs whose int8
   // value is zero skipped.
-  int64_t active_rows(const float* gate, int64_t n);
-  void ternary_linear_rows(const TernaryLinear& w, int64_t n_rows, const int8_t* xq, const float* sx, float* y);
+  void gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate_zero);
   void ternary_linear_sparse_input(const TernaryLinear& w, const int8_t* xq, const float* sx, float* y,
                                    uint64_t* zero_count);
   void lm_head(const float* hidden, int64_t n_rows, float* logits_out);
