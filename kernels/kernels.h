@@ -45,7 +45,8 @@ struct TernaryMatmul {
   // w: M rows of K values in {-1,0,+1}, row-major (other values count by their sign).
   // dst: packed_bytes(M,K) bytes, 64-byte aligned.
   void (*pack)(const int8_t* w, int64_t M, int64_t K, uint8_t* dst);
-  // y[n*ldy + m] = sum_k W[m,k] * x[n*ldx + k] for m in [m0,m1), n in [0,N). Exact int32.
+  // y[n*ldy + m] = sum_k W[m,k] * x[n*ldx + k] for m in [m0,m1), n in [0,N). Exact int32 for
+  // K < 131072 (kernels may scale codes by up to 64 before multiplying; the loader refuses wider).
   // x rows hold K int8 values (no padding requirement).
   void (*matmul)(const uint8_t* packed, int64_t M, int64_t K, int64_t m0, int64_t m1,
                  const int8_t* x, int64_t ldx, int64_t N, int32_t* y, int64_t ldy);

@@ -1,5 +1,7 @@
 #include "model/hparams.h"
 
+#include <utility>
+
 #include "format/gguf.h"
 #include "util/error.h"
 
@@ -55,6 +57,16 @@ ModelParams read_model_params(const gguf::File& f) {
   if (p.head_dim % 2 != 0) fail("{}: rope.dimension_count {} must be even", f.path(), p.head_dim);
   if (p.n_head % p.n_head_kv != 0)
     fail("{}: head_count {} is not a multiple of head_count_kv {}", f.path(), p.n_head, p.n_head_kv);
+  // The int8 matmul kernels sum codes scaled by up to 64 times 128-valued activations exactly in
+  // int32 only while a row has fewer than 2^17 entries (kernels.h); the largest real models use
+  // ~29k, so a wider input is refused here rather than silently wrapping around.
+  constexpr int64_t kMaxRowLength = (int64_t(1) << 17) - 1;
+  const std::pair<const char*, int64_t> inputs[] = {
+      {"embedding_length", p.n_embd}, {"feed_forward_length", p.n_ff}, {"head_count x head dim", p.n_head * p.head_dim}};
+  for (const auto& [what, n] : inputs)
+    if (n > kMaxRowLength)
+      fail("{}: {} = {} exceeds {}, the widest matmul input this runtime computes exactly", f.path(), what, n,
+           kMaxRowLength);
   // The vocab size comes from the token list when the key is absent (llama.cpp files omit it).
   const gguf::Value* tokens = f.find("tokenizer.ggml.tokens");
   const int64_t n_tokens = tokens && tokens->type() == gguf::ValueType::ARRAY ? int64_t(tokens->size()) : 0;

@@ -4,6 +4,7 @@
 
 #include "model/synthetic_model.h"
 #include "model/tensor_plan.h"
+#include "util/error.h"
 
 namespace bitnet::test {
 namespace {
@@ -58,6 +59,26 @@ TEST(ArchInspect, RopeScalingIsExplained) {
   out.write(g.path());
   const std::string v = joined(check_model_file(*gguf::File::open(g.path())));
   EXPECT_NE(v.find("rope scaling 'yarn'"), std::string::npos) << v;
+}
+
+TEST(ArchInspect, RowsWiderThanTheExactInt32RangeAreRefused) {
+  // A feed-forward width of 2^17 would let the int8 kernels' int32 sums wrap: refused by name.
+  SynthSpec s = small("bitnet-b1.58");
+  TempGguf f("inspect-wide-src");
+  write_synth_gguf(s, make_synth_weights(s), f.path());
+  auto src = gguf::File::open(f.path());
+  gguf::Writer out;
+  for (const auto& [k, v] : src->metadata()) out.set(k, v);
+  out.set("bitnet-b1.58.feed_forward_length", gguf::Value::u32(131072));
+  for (const auto& t : src->tensors()) out.add_tensor_copy(t.name, t.dims, t.type, t.data, t.nbytes);
+  TempGguf g("inspect-wide");
+  out.write(g.path());
+  try {
+    read_model_params(*gguf::File::open(g.path()));
+    FAIL() << "a 131072-wide feed-forward was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("feed_forward_length = 131072 exceeds 131071"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ArchInspect, Tl2IsExplained) {
