@@ -317,12 +317,14 @@ void Context::attention(int64_t layer, int64_t n_tokens, int64_t pos0) {
   // Few tokens (decode): one task per query head again, so that every thread has work (5 KV heads
   // on 2 threads would leave one idle a third of the time); the group's later heads then find the
   // rows in the shared L2/L3.
-  const int64_t split = n_tokens * p.n_head_kv < 4 * int64_t(pool_.size()) ? group : 1;
+  // A quantized cache is dequantised by whoever reads it, so splitting a group would decode each
+  // tile once per query head: those keep one task per KV head.
+  const bool packed = kv_.bits() != 32;
+  const int64_t split = !packed && n_tokens * p.n_head_kv < 4 * int64_t(pool_.size()) ? group : 1;
   const int64_t per_task = group / split;
   // Prefill over a quantized cache: dequantise the layer's attended rows once for all query tokens
   // (else every token would decode every earlier tile again: O(n^2) decodes), then take the f32
   // path on that copy. Same values, same kernels, so the same bits as the per-tile path.
-  const bool packed = kv_.bits() != 32;
   const bool dequantised = packed && n_tokens > 1;
   const int64_t kv_stride = 2 * p.n_head_kv * hd;
   if (dequantised) {
