@@ -77,6 +77,10 @@ struct DenseKernelSet {
   // bandwidth probe of `bitnet bench`: it reads as wide as the ISA can, because on some cores
   // (Sapphire Rapids) 16-byte loads reach only ~75% of what 64-byte loads get from DRAM.
   uint64_t (*byte_sum)(const uint8_t* p, size_t n);
+
+  // out[i] = IEEE binary16 h[i] widened to f32 (exact; every non-NaN input gives the same bits in
+  // every variant, NaN stays NaN). The f16 KV cache is read through this.
+  void (*f16_to_f32)(const uint16_t* h, int64_t n, float* out);
 };
 
 struct DenseKernelVariant {

@@ -165,4 +165,8 @@ uint64_t byte_sum_scalar(const uint8_t* p, size_t n) {
   return sum;
 }
 
+void f16_to_f32_scalar(const uint16_t* h, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(h[i]);
+}
+
 }  // namespace bitnet::kernels::detail

@@ -195,4 +195,17 @@ uint64_t byte_sum_avx2(const uint8_t* p, size_t n) {
   return sum;
 }
 
+void f16_to_f32_avx2(const uint16_t* h, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  if (i < n) {
+    alignas(16) uint16_t tmp[8] = {};
+    alignas(32) float wide[8];
+    for (int64_t j = i; j < n; ++j) tmp[j - i] = h[j];
+    _mm256_store_ps(wide, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tmp))));
+    for (int64_t j = i; j < n; ++j) out[j] = wide[j - i];
+  }
+}
+
 }  // namespace bitnet::kernels::detail

@@ -197,4 +197,11 @@ uint64_t byte_sum_avx512(const uint8_t* p, size_t n) {
   return sum;
 }
 
+void f16_to_f32_avx512(const uint16_t* h, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask16(n - i);
+    _mm512_mask_storeu_ps(out + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h + i)));
+  }
+}
+
 }  // namespace bitnet::kernels::detail

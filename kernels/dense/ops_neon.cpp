@@ -181,4 +181,16 @@ uint64_t byte_sum_neon(const uint8_t* p, size_t n) {
   return sum;
 }
 
+void f16_to_f32_neon(const uint16_t* h, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+  if (i < n) {
+    uint16_t tmp[4] = {};
+    float wide[4];
+    for (int64_t j = i; j < n; ++j) tmp[j - i] = h[j];
+    vst1q_f32(wide, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(tmp))));
+    for (int64_t j = i; j < n; ++j) out[j] = wide[j - i];
+  }
+}
+
 }  // namespace bitnet::kernels::detail

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dense.h"
 #include "format/half.h"
 #include "util/error.h"
 
@@ -203,6 +204,7 @@ float KvCache::dot_k(int64_t layer, int64_t pos, int64_t head, const float* q) c
 }
 
 void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const {
+  const auto f16_row = kernels::dense_kernels().f16_to_f32;
   for (int64_t j = 0; j < n; ++j) {
     const int64_t pos = pos0 + j;
     const uint8_t* r = row(layer, pos, kv, head);
@@ -211,9 +213,9 @@ void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_
     if (bits == 32) {
       std::memcpy(d, r, size_t(head_dim_) * sizeof(float));
     } else if (bits == 16) {
-      const uint16_t* h = reinterpret_cast<const uint16_t*>(r);
-      const float* tab = f16_table();
-      for (int64_t i = 0; i < head_dim_; ++i) d[i] = tab[h[i]];
+      // vcvtph2ps / fcvtl where the CPU has them: the table lookup below made an f16 cache half as
+      // fast as f32 at depth 4096.
+      f16_row(reinterpret_cast<const uint16_t*>(r), head_dim_, d);
     } else {
       float scale;
       std::memcpy(&scale, r, 4);

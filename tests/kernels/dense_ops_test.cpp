@@ -219,6 +219,38 @@ TEST_P(DenseOpsTest, AttentionScoresAndValues) {
   }
 }
 
+TEST_P(DenseOpsTest, F16ToF32EveryBitPatternAndLength) {
+  // All 65536 half values (zeros, subnormals, infinities, NaNs) in one call, then every length
+  // 0..40 from an odd offset for the tails; the scalar twin's bits are the reference.
+  std::vector<uint16_t> h(65536 + 64);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = uint16_t(i * 40503u);
+  for (uint32_t i = 0; i < 65536; ++i) h[i] = uint16_t(i);
+  std::vector<float> got(h.size(), -7.f), ref(h.size(), -7.f);
+  const auto check = [&](size_t off, int64_t n) {
+    std::fill(got.begin(), got.end(), -7.f);
+    std::fill(ref.begin(), ref.end(), -7.f);
+    set().f16_to_f32(h.data() + off, n, got.data() + off);
+    dense_kernel_variants()[0].set->f16_to_f32(h.data() + off, n, ref.data() + off);
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (std::isnan(ref[i])) {
+        ASSERT_TRUE(std::isnan(got[i])) << set().name << " i=" << i;
+      } else {
+        ASSERT_EQ(std::memcmp(&got[i], &ref[i], 4), 0) << set().name << " i=" << i << " n=" << n << " " << got[i] << " vs " << ref[i];
+      }
+    }
+  };
+  check(0, 65536);
+  for (int64_t n = 0; n <= 40; ++n) check(3, n);
+  // Spot values against their definition.
+  const uint16_t one = 0x3C00, minus_two = 0xC000, smallest_subnormal = 0x0001;
+  float v[3];
+  const uint16_t in[3] = {one, minus_two, smallest_subnormal};
+  set().f16_to_f32(in, 3, v);
+  EXPECT_EQ(v[0], 1.0f);
+  EXPECT_EQ(v[1], -2.0f);
+  EXPECT_EQ(v[2], std::ldexp(1.0f, -24));
+}
+
 TEST_P(DenseOpsTest, ByteSumExactAtEveryLengthAndOffset) {
   // Lengths around the 64/128/256-byte strides, unaligned starts, and all-0xFF bytes (the largest
   // lane sums) next to random ones.
@@ -250,7 +282,7 @@ TEST(DenseDispatch, VariantsAreCompleteAndFollowTheActiveIsa) {
     const DenseKernelSet& s = *dv.set;
     for (const void* f : {(const void*)s.gemm_f32, (const void*)s.gemm_f16, (const void*)s.gemm_i8,
                           (const void*)s.dot_f32, (const void*)s.axpy_f32, (const void*)s.rms_norm,
-                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16, (const void*)s.byte_sum})
+                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16, (const void*)s.byte_sum, (const void*)s.f16_to_f32})
       EXPECT_NE(f, nullptr) << dv.name;
   }
   const Isa active = kernels().isa;
