@@ -15,6 +15,16 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
+// Writes `src` again to `path` with extra (or replaced) metadata entries.
+void rewrite_with_metadata(const gguf::File& src, const std::vector<std::pair<std::string, gguf::Value>>& extra,
+                           const std::string& path) {
+  gguf::Writer out;
+  for (const auto& [k, v] : src.metadata()) out.set(k, v);
+  for (const auto& [k, v] : extra) out.set(k, v);
+  for (const auto& t : src.tensors()) out.add_tensor_copy(t.name, t.dims, t.type, t.data, t.nbytes);
+  out.write(path);
+}
+
 SynthSpec small(const std::string& arch) {
   SynthSpec s;
   s.arch = arch;
@@ -49,14 +59,11 @@ TEST(ArchInspect, RopeScalingIsExplained) {
   const SynthWeights w = make_synth_weights(s);
   TempGguf f("inspect-rope");
   write_synth_gguf(s, w, f.path());
-  auto src = gguf::File::open(f.path());
-  gguf::Writer out;
-  for (const auto& [k, v] : src->metadata()) out.set(k, v);
-  out.set("llama.rope.scaling.type", gguf::Value::string("yarn"));
-  out.set("llama.rope.scaling.factor", gguf::Value::f32(4.0f));
-  for (const auto& t : src->tensors()) out.add_tensor_copy(t.name, t.dims, t.type, t.data, t.nbytes);
   TempGguf g("inspect-rope2");
-  out.write(g.path());
+  rewrite_with_metadata(*gguf::File::open(f.path()),
+                        {{"llama.rope.scaling.type", gguf::Value::string("yarn")},
+                         {"llama.rope.scaling.factor", gguf::Value::f32(4.0f)}},
+                        g.path());
   const std::string v = joined(check_model_file(*gguf::File::open(g.path())));
   EXPECT_NE(v.find("rope scaling 'yarn'"), std::string::npos) << v;
 }
@@ -66,13 +73,9 @@ TEST(ArchInspect, RowsWiderThanTheExactInt32RangeAreRefused) {
   SynthSpec s = small("bitnet-b1.58");
   TempGguf f("inspect-wide-src");
   write_synth_gguf(s, make_synth_weights(s), f.path());
-  auto src = gguf::File::open(f.path());
-  gguf::Writer out;
-  for (const auto& [k, v] : src->metadata()) out.set(k, v);
-  out.set("bitnet-b1.58.feed_forward_length", gguf::Value::u32(131072));
-  for (const auto& t : src->tensors()) out.add_tensor_copy(t.name, t.dims, t.type, t.data, t.nbytes);
   TempGguf g("inspect-wide");
-  out.write(g.path());
+  rewrite_with_metadata(*gguf::File::open(f.path()), {{"bitnet-b1.58.feed_forward_length", gguf::Value::u32(131072)}},
+                        g.path());
   try {
     read_model_params(*gguf::File::open(g.path()));
     FAIL() << "a 131072-wide feed-forward was accepted";
