@@ -277,7 +277,7 @@ void Context::gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate
     std::atomic_ref<uint64_t>(*gate_zero).fetch_add(uint64_t(n - n_active));
     rk.matmul_rows(wu.rows_packed.data(), wu.rows, wu.cols, rows + m0, n_active, xq, wu.cols, 1, acc_up, wu.rows);
     const float denom = sx * (1.0f / wu.scale);
-    for (int64_t i = m0 + 0; i < m0 + n_active; ++i) up[rows[i]] = float(acc_up[rows[i]]) / denom;
+    for (int64_t i = m0; i < m0 + n_active; ++i) up[rows[i]] = float(acc_up[rows[i]]) / denom;
     for (int64_t i = m0; i < m1; ++i) out[i] = gate[i] > 0.0f ? (gate[i] * gate[i]) * up[i] : 0.0f;
   });
 }
