@@ -34,30 +34,8 @@ void pack_codes(const int8_t* q, int64_t n, int bits, uint8_t* out) {
   }
 }
 
-// Calls fn(i, code) for every element, code as a signed integer.
-template <class Fn>
-inline void for_each_code(const uint8_t* codes, int64_t n, int bits, Fn&& fn) {
-  if (bits == 8) {
-    const int8_t* c = reinterpret_cast<const int8_t*>(codes);
-    for (int64_t i = 0; i < n; ++i) fn(i, int(c[i]));
-  } else if (bits == 4) {
-    for (int64_t i = 0; i < n; i += 2) {
-      const uint8_t b = codes[i / 2];
-      fn(i, int(b & 15) - 8);
-      if (i + 1 < n) fn(i + 1, int(b >> 4) - 8);
-    }
-  } else {
-    for (int64_t g = 0; g < n; g += 8) {
-      const uint8_t* c = codes + g / 8 * 3;
-      const uint32_t word = uint32_t(c[0]) | (uint32_t(c[1]) << 8) | (uint32_t(c[2]) << 16);
-      const int64_t m = std::min<int64_t>(8, n - g);
-      for (int j = 0; j < m; ++j) fn(g + j, int((word >> (3 * j)) & 7) - 4);
-    }
-  }
-}
-
-// d[i] = float(code_i) * scale for a packed row: what for_each_code gives, in loops without
-// per-element branches or calls so the compiler can unroll and vectorize them (attention over a
+// d[i] = float(code_i) * scale for a packed row (code_i signed, the offset removed), in loops
+// without per-element branches or calls so the compiler can unroll and vectorize them (attention over a
 // quantized cache dequantises every cached element once per decoded token).
 void dequantize_codes(const uint8_t* codes, int64_t n, int bits, float scale, float* d) {
   if (bits == 8) {
@@ -87,17 +65,6 @@ void dequantize_codes(const uint8_t* codes, int64_t n, int bits, float scale, fl
     const uint32_t word = uint32_t(c[0]) | (uint32_t(c[1]) << 8) | (uint32_t(c[2]) << 16);
     for (int64_t j = 0; j < n - 8 * full; ++j) d[8 * full + j] = float(int((word >> (3 * j)) & 7) - 4) * scale;
   }
-}
-
-// f16 -> f32 by table: the bit-manipulating conversion has data-dependent branches and ran once
-// per cached element per decoded token, dominating f16-cache attention. 256 KiB, exact.
-const float* f16_table() {
-  static const std::vector<float> table = [] {
-    std::vector<float> t(65536);
-    for (uint32_t h = 0; h < 65536; ++h) t[h] = f16_to_f32(uint16_t(h));
-    return t;
-  }();
-  return table.data();
 }
 
 }  // namespace
@@ -166,43 +133,6 @@ void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) 
   }
 }
 
-float KvCache::dot_k(int64_t layer, int64_t pos, int64_t head, const float* q) const {
-  const uint8_t* r = row(layer, pos, 0, head);
-  const int bits = bits_at(pos);
-  if (bits == 32) {
-    const float* k = reinterpret_cast<const float*>(r);
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= head_dim_; i += 4) {
-      s0 += q[i] * k[i];
-      s1 += q[i + 1] * k[i + 1];
-      s2 += q[i + 2] * k[i + 2];
-      s3 += q[i + 3] * k[i + 3];
-    }
-    for (; i < head_dim_; ++i) s0 += q[i] * k[i];
-    return (s0 + s1) + (s2 + s3);
-  }
-  // Decode the row first, then one dot product with independent partial sums: a single running
-  // sum over the row is a chain of dependent adds, which made quantized-KV decode 2-3x slower
-  // than f32 at depth.
-  float k[1024];  // head_dim <= 1024 (checked in the constructor)
-  float scale = 1.0f;
-  if (bits == 16) {
-    const uint16_t* h = reinterpret_cast<const uint16_t*>(r);
-    const float* tab = f16_table();
-    for (int64_t i = 0; i < head_dim_; ++i) k[i] = tab[h[i]];
-  } else {
-    std::memcpy(&scale, r, 4);
-    for_each_code(r + 4, head_dim_, bits, [&](int64_t i, int c) { k[i] = float(c); });
-  }
-  float s[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= head_dim_; i += 8)
-    for (int j = 0; j < 8; ++j) s[j] += q[i + j] * k[i + j];
-  for (; i < head_dim_; ++i) s[0] += q[i] * k[i];
-  return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) * scale;
-}
-
 void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const {
   const auto f16_row = kernels::dense_kernels().f16_to_f32;
   for (int64_t j = 0; j < n; ++j) {
@@ -213,8 +143,8 @@ void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_
     if (bits == 32) {
       std::memcpy(d, r, size_t(head_dim_) * sizeof(float));
     } else if (bits == 16) {
-      // vcvtph2ps / fcvtl where the CPU has them: the table lookup below made an f16 cache half as
-      // fast as f32 at depth 4096.
+      // vcvtph2ps / fcvtl where the CPU has them: a table lookup made an f16 cache half as fast as
+      // f32 at depth 4096.
       f16_row(reinterpret_cast<const uint16_t*>(r), head_dim_, d);
     } else {
       float scale;
@@ -222,26 +152,6 @@ void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_
       dequantize_codes(r + 4, head_dim_, bits, scale, d);
     }
   }
-}
-
-void KvCache::add_v(int64_t layer, int64_t pos, int64_t head, float w, float* out) const {
-  const uint8_t* r = row(layer, pos, 1, head);
-  const int bits = bits_at(pos);
-  if (bits == 32) {
-    const float* v = reinterpret_cast<const float*>(r);
-    for (int64_t i = 0; i < head_dim_; ++i) out[i] += w * v[i];
-    return;
-  }
-  if (bits == 16) {
-    const uint16_t* v = reinterpret_cast<const uint16_t*>(r);
-    const float* tab = f16_table();
-    for (int64_t i = 0; i < head_dim_; ++i) out[i] += w * tab[v[i]];
-    return;
-  }
-  float scale;
-  std::memcpy(&scale, r, 4);
-  const float ws = w * scale;
-  for_each_code(r + 4, head_dim_, bits, [&](int64_t i, int c) { out[i] += ws * float(c); });
 }
 
 }  // namespace bitnet

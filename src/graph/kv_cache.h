@@ -29,11 +29,6 @@ class KvCache {
   // Stores all kv heads of one position (k and v: n_head_kv * head_dim floats each).
   void store(int64_t layer, int64_t pos, const float* k, const float* v);
 
-  // q . K[layer, pos, head]
-  float dot_k(int64_t layer, int64_t pos, int64_t head, const float* q) const;
-  // out += w * V[layer, pos, head]
-  void add_v(int64_t layer, int64_t pos, int64_t head, float w, float* out) const;
-
   // Values of K (kv = 0) or V (kv = 1) for positions [pos0, pos0 + n) of one head, dequantised into
   // dst (n rows of head_dim floats): exactly code * scale (or the f16/f32 value).
   void decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const;
