@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "graph/act_quant.h"
+#include "graph/row_split.h"
 #include "kernels.h"
 #include "sparse.h"
 #include "dense.h"
@@ -20,14 +21,10 @@ constexpr int64_t kAttnBlock = 64;
 
 namespace {
 
-// Rows per matmul task: large enough to amortise the task hand-out, small enough that both
-// threads get work on the narrow k/v projections. Rounded to the kernel's row tile.
-int64_t rows_per_task(int64_t rows, int row_tile, int n_threads) {
-  int64_t target = std::max<int64_t>(64, rows / (int64_t(n_threads) * 8));
-  target = (target + row_tile - 1) / row_tile * row_tile;
-  return std::min(target, rows);
-}
+// Decode matmuls: long runs per thread, a geometric tail for balance (see row_split.h).
+RowSplit decode_split(int64_t rows, int row_tile, int n_threads) { return RowSplit(rows, row_tile, n_threads); }
 
+// Prefill: every task rebuilds per-call state (AMX tiles, lookup tables), so equal, large tasks.
 int64_t rows_per_prefill_task(int64_t rows, int row_tile, int n_threads) {
   int64_t target = std::max<int64_t>(256, rows / (int64_t(n_threads) * 2));
   target = (target + row_tile - 1) / row_tile * row_tile;
@@ -184,7 +181,8 @@ void Context::ternary_linears(std::span<const LinearJob> jobs, int64_t n_tokens,
   struct Plan {
     const kernels::TernaryMatmul* mm;
     const uint8_t* packed;
-    int64_t chunk, first_task;
+    RowSplit split;
+    int64_t first_task;
     int32_t* acc;
   };
   constexpr size_t kMaxJobs = 3;
@@ -197,10 +195,11 @@ void Context::ternary_linears(std::span<const LinearJob> jobs, int64_t n_tokens,
     // rebuild per-call state (unpacked weight tiles, tables), so they get fewer, larger row ranges.
     const bool use_prefill = n_tokens > 1 && w.prefill != nullptr;
     const kernels::TernaryMatmul& mm = use_prefill ? *w.prefill : kernels::kernels().matmul;
-    const int64_t chunk = use_prefill ? rows_per_prefill_task(w.rows, mm.row_tile, pool_.size())
-                                      : rows_per_task(w.rows, mm.row_tile, pool_.size());
-    plan[j] = {&mm, use_prefill ? w.prefill_packed.data() : w.packed.data(), chunk, n_tasks, acc_.data() + acc_used};
-    n_tasks += (w.rows + chunk - 1) / chunk;
+    const RowSplit split = use_prefill ? RowSplit(w.rows, mm.row_tile, pool_.size(),
+                                                  rows_per_prefill_task(w.rows, mm.row_tile, pool_.size()))
+                                       : decode_split(w.rows, mm.row_tile, pool_.size());
+    plan[j] = {&mm, use_prefill ? w.prefill_packed.data() : w.packed.data(), split, n_tasks, acc_.data() + acc_used};
+    n_tasks += split.tasks();
     acc_used += n_tokens * w.rows;
   }
   pool_.parallel_for(n_tasks, [&](int64_t task, int) {
@@ -210,7 +209,7 @@ void Context::ternary_linears(std::span<const LinearJob> jobs, int64_t n_tokens,
     const TernaryLinear& w = *jobs[j].w;
     const GateEpilogue& epilogue = jobs[j].epilogue;
     const int64_t ldy = jobs[j].ldy;
-    const int64_t m0 = (task - pl.first_task) * pl.chunk, m1 = std::min(w.rows, m0 + pl.chunk);
+    const auto [m0, m1] = pl.split.range(task - pl.first_task);
     const int64_t lda = w.rows;
     pl.mm->matmul(pl.packed, w.rows, w.cols, m0, m1, xq, ldx, n_tokens, pl.acc, lda);
     // transformers' BitLinear: y = acc / (s_x * s_w) with s_w = 1/alpha.
@@ -253,10 +252,10 @@ void Context::gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate
   int32_t* acc_gate = acc_.data();
   int32_t* acc_up = acc_.data() + ff;
   int32_t* rows = row_list_.data();
-  const int64_t chunk = rows_per_task(ff, mm.row_tile, pool_.size());
-  const int64_t n_tasks = (ff + chunk - 1) / chunk;
-  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t m0 = task * chunk, m1 = std::min(ff, m0 + chunk), n = m1 - m0;
+  const RowSplit split = decode_split(ff, mm.row_tile, pool_.size());
+  pool_.parallel_for(split.tasks(), [&](int64_t task, int) {
+    const auto [m0, m1] = split.range(task);
+    const int64_t n = m1 - m0;
     mm.matmul(wg.packed.data(), wg.rows, wg.cols, m0, m1, xq, wg.cols, 1, acc_gate, wg.rows);
     dequantize_sums(acc_gate + m0, n, sx * (1.0f / wg.scale), gate + m0);
     const float* g = gate + m0;
@@ -291,10 +290,9 @@ void Context::ternary_linear_sparse_input(const TernaryLinear& w, const int8_t* 
   *zero_count += uint64_t(w.cols - nnz);
   int32_t* acc = acc_.data();
   const float denom = sx[0] * (1.0f / w.scale);
-  const int64_t chunk = rows_per_task(w.rows, ck.row_tile, pool_.size());
-  const int64_t n_tasks = (w.rows + chunk - 1) / chunk;
-  pool_.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t m0 = task * chunk, m1 = std::min(w.rows, m0 + chunk);
+  const RowSplit split = decode_split(w.rows, ck.row_tile, pool_.size());
+  pool_.parallel_for(split.tasks(), [&](int64_t task, int) {
+    const auto [m0, m1] = split.range(task);
     ck.matvec(w.cols_packed.data(), w.rows, w.cols, m0, m1, idx, val, nnz, acc);
     for (int64_t m = m0; m < m1; ++m) y[m] = float(acc[m]) / denom;
   });
@@ -393,6 +391,8 @@ void Context::lm_head(const float* hidden, int64_t n_rows, float* logits_out) {
   const int8_t* xq = xq_.data();
   const float* sx = sx_.data();
   // Every row is read once per call whatever n_rows is; tasks are row ranges.
+  // A task's rows are megabytes long, so equal tasks already stream well (the geometric RowSplit
+  // measured no better here).
   constexpr int64_t kRowsPerTask = 512;
   const int64_t n_tasks = (w.rows + kRowsPerTask - 1) / kRowsPerTask;
   pool_.parallel_for(n_tasks, [&](int64_t task, int) {
