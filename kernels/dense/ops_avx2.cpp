@@ -152,27 +152,45 @@ void attn_scores_avx2(const float* q, const float* k, int64_t ldk, int64_t n_pos
   for (; j < n_pos; ++j) s[j] = scale * dot_f32_avx2(q, k + j * ldk, hd);
 }
 
-void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
-  int64_t i = 0;
-  for (; i + 64 <= hd; i += 64) {
-    __m256 acc[8];
+// Outputs [0, 8 * U) of one pass over the positions (the last register masked by `last`): U
+// independent FMA chains, and every output still sums its positions in order, as the scalar twin does.
+template <int U>
+inline void values_pass(const float* p, const float* v, int64_t ldv, int64_t n_pos, __m256i last, float* out) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  __m256 acc[U];
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm256_loadu_ps(out + i + 8 * u);
-    for (int64_t j = 0; j < n_pos; ++j) {
-      const __m256 pj = _mm256_set1_ps(p[j]);
-      const float* vj = v + j * ldv + i;
+  for (int u = 0; u < U; ++u) acc[u] = _mm256_maskload_ps(out + 8 * u, u == U - 1 ? last : all);
+  for (int64_t j = 0; j < n_pos; ++j) {
+    const __m256 pj = _mm256_set1_ps(p[j]);
+    const float* vj = v + j * ldv;
 #pragma GCC unroll 8
-      for (int u = 0; u < 8; ++u) acc[u] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * u), acc[u]);
+    for (int u = 0; u < U; ++u) {
+      const __m256 vv = u == U - 1 ? _mm256_maskload_ps(vj + 8 * u, last) : _mm256_loadu_ps(vj + 8 * u);
+      acc[u] = _mm256_fmadd_ps(pj, vv, acc[u]);
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) _mm256_storeu_ps(out + i + 8 * u, acc[u]);
   }
-  for (; i < hd; i += 8) {
-    const __m256i m = lanes(hd - i);
-    __m256 acc = _mm256_maskload_ps(out + i, m);
-    for (int64_t j = 0; j < n_pos; ++j)
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_maskload_ps(v + j * ldv + i, m), acc);
-    _mm256_maskstore_ps(out + i, m, acc);
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) _mm256_maskstore_ps(out + 8 * u, u == U - 1 ? last : all, acc[u]);
+}
+
+void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
+  // 64 outputs (8 registers) per pass; the rest in one more pass of up to 8 registers, not one
+  // single-chain pass per 8 outputs.
+  int64_t i = 0;
+  for (; i + 64 <= hd; i += 64) values_pass<8>(p, v + i, ldv, n_pos, _mm256_set1_epi32(-1), out + i);
+  const int64_t left = hd - i;
+  if (left <= 0) return;
+  const int regs = int((left + 7) / 8);
+  const __m256i last = lanes(left - 8 * (regs - 1));
+  switch (regs) {
+    case 1: values_pass<1>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 2: values_pass<2>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 3: values_pass<3>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 4: values_pass<4>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 5: values_pass<5>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 6: values_pass<6>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 7: values_pass<7>(p, v + i, ldv, n_pos, last, out + i); break;
+    default: values_pass<8>(p, v + i, ldv, n_pos, last, out + i); break;
   }
 }
 

@@ -129,6 +129,18 @@ void softmax_avx512(float* x, int64_t n) {
   }
 }
 
+// Lane r of the result = the sum of a_r's 16 lanes (one transpose-and-add tree for all four, where
+// four separate horizontal sums would cost four times the shuffles).
+inline __m128 hsum4_ps(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+  const __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+  const __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  const __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t1))),
+                                 _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t1))));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u),
+                                 _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xff, _mm512_castps_pd(u), 1)));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
 void attn_scores_avx512(const float* q, const float* k, int64_t ldk, int64_t n_pos, int64_t hd, float scale,
                         float* s) {
   // Four positions at a time: q is loaded once per 16 elements for four keys.
@@ -144,36 +156,47 @@ void attn_scores_avx512(const float* q, const float* k, int64_t ldk, int64_t n_p
       a2 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + 2 * ldk + i), a2);
       a3 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + 3 * ldk + i), a3);
     }
-    s[j] = scale * hsum_ps(a0);
-    s[j + 1] = scale * hsum_ps(a1);
-    s[j + 2] = scale * hsum_ps(a2);
-    s[j + 3] = scale * hsum_ps(a3);
+    _mm_storeu_ps(s + j, _mm_mul_ps(_mm_set1_ps(scale), hsum4_ps(a0, a1, a2, a3)));
   }
   for (; j < n_pos; ++j) s[j] = scale * dot_f32_avx512(q, k + j * ldk, hd);
 }
 
-void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
-  // 128 outputs (8 registers) at a time, positions in order; the registers live across positions.
-  int64_t i = 0;
-  for (; i + 128 <= hd; i += 128) {
-    __m512 acc[8];
+// Outputs [0, 16 * U) of one pass over the positions (the last register holds `last` lanes): U
+// independent FMA chains, and every output still sums its positions in order, as the scalar twin does.
+template <int U>
+inline void values_pass(const float* p, const float* v, int64_t ldv, int64_t n_pos, __mmask16 last, float* out) {
+  __m512 acc[U];
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm512_loadu_ps(out + i + 16 * u);
-    for (int64_t j = 0; j < n_pos; ++j) {
-      const __m512 pj = _mm512_set1_ps(p[j]);
-      const float* vj = v + j * ldv + i;
+  for (int u = 0; u < U; ++u) acc[u] = _mm512_maskz_loadu_ps(u == U - 1 ? last : __mmask16(0xffff), out + 16 * u);
+  for (int64_t j = 0; j < n_pos; ++j) {
+    const __m512 pj = _mm512_set1_ps(p[j]);
+    const float* vj = v + j * ldv;
 #pragma GCC unroll 8
-      for (int u = 0; u < 8; ++u) acc[u] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * u), acc[u]);
-    }
-#pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) _mm512_storeu_ps(out + i + 16 * u, acc[u]);
+    for (int u = 0; u < U; ++u)
+      acc[u] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(u == U - 1 ? last : __mmask16(0xffff), vj + 16 * u), acc[u]);
   }
-  for (; i < hd; i += 16) {
-    const __mmask16 m = mask16(hd - i);
-    __m512 acc = _mm512_maskz_loadu_ps(m, out + i);
-    for (int64_t j = 0; j < n_pos; ++j)
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_maskz_loadu_ps(m, v + j * ldv + i), acc);
-    _mm512_mask_storeu_ps(out + i, m, acc);
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) _mm512_mask_storeu_ps(out + 16 * u, u == U - 1 ? last : __mmask16(0xffff), acc[u]);
+}
+
+void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out) {
+  // 128 outputs (8 registers) per pass; the rest (head sizes 96 and 100 among the presets) in one
+  // more pass of up to 8 registers, not one single-chain pass per 16 outputs.
+  int64_t i = 0;
+  for (; i + 128 <= hd; i += 128) values_pass<8>(p, v + i, ldv, n_pos, 0xffff, out + i);
+  const int64_t left = hd - i;
+  if (left <= 0) return;
+  const int regs = int((left + 15) / 16);
+  const __mmask16 last = mask16(left - 16 * (regs - 1));
+  switch (regs) {
+    case 1: values_pass<1>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 2: values_pass<2>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 3: values_pass<3>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 4: values_pass<4>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 5: values_pass<5>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 6: values_pass<6>(p, v + i, ldv, n_pos, last, out + i); break;
+    case 7: values_pass<7>(p, v + i, ldv, n_pos, last, out + i); break;
+    default: values_pass<8>(p, v + i, ldv, n_pos, last, out + i); break;
   }
 }
 

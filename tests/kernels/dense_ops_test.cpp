@@ -172,7 +172,7 @@ TEST_P(DenseOpsTest, SoftmaxEdgeCases) {
 
 TEST_P(DenseOpsTest, AttentionScoresAndValues) {
   std::mt19937 rng(26);
-  for (int64_t hd : {1, 5, 16, 17, 64, 100, 128, 130, 256}) {
+  for (int64_t hd : {1, 5, 16, 17, 64, 72, 96, 100, 128, 130, 200, 256}) {
     for (int64_t n_pos : {1, 3, 4, 5, 9, 64, 257}) {
       const int64_t ld = 3 * hd + 7;  // K/V rows of one head are strided (layer/kv/head interleave)
       const auto q = normal(rng, hd, 1.f);
