@@ -59,6 +59,22 @@ void relu2_scale(const float* __restrict gate, int64_t n, float* __restrict y) {
   }
 }
 
+// out = gate > 0 ? (gate * gate) * up : 0, for the sparse path, where up holds stale values at the
+// rows it skipped (so a multiply by zero is not enough); the same vector select as above.
+void relu2_select(const float* __restrict gate, const float* __restrict up, int64_t n, float* __restrict out) {
+  using f4 = float __attribute__((vector_size(16)));
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f4 g, u;
+    std::memcpy(&g, gate + i, sizeof g);
+    std::memcpy(&u, up + i, sizeof u);
+    const f4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const f4 v = g > zero ? (g * g) * u : zero;
+    std::memcpy(out + i, &v, sizeof v);
+  }
+  for (; i < n; ++i) out[i] = gate[i] > 0.0f ? (gate[i] * gate[i]) * up[i] : 0.0f;
+}
+
 int64_t count_non_positive(const float* __restrict x, int64_t n) {
   int32_t count = 0;  // n < 2^31 (one row of one token)
   for (int64_t i = 0; i < n; ++i) count += x[i] <= 0.0f ? 1 : 0;
@@ -271,13 +287,16 @@ void Context::gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate
       return;
     }
     int64_t n_active = 0;
-    for (int64_t i = m0; i < m1; ++i)
-      if (gate[i] > 0.0f) rows[m0 + n_active++] = int32_t(i);
+    // Branch-free (gate signs are a coin toss for the predictor): write every row, keep the positive.
+    for (int64_t i = m0; i < m1; ++i) {
+      rows[m0 + n_active] = int32_t(i);
+      n_active += gate[i] > 0.0f;
+    }
     std::atomic_ref<uint64_t>(*gate_zero).fetch_add(uint64_t(n - n_active));
     rk.matmul_rows(wu.rows_packed.data(), wu.rows, wu.cols, rows + m0, n_active, xq, wu.cols, 1, acc_up, wu.rows);
     const float denom = sx * (1.0f / wu.scale);
     for (int64_t i = m0; i < m0 + n_active; ++i) up[rows[i]] = float(acc_up[rows[i]]) / denom;
-    for (int64_t i = m0; i < m1; ++i) out[i] = gate[i] > 0.0f ? (gate[i] * gate[i]) * up[i] : 0.0f;
+    relu2_select(gate + m0, up + m0, n, out + m0);
   });
 }
 
