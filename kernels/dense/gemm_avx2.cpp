@@ -1,6 +1,7 @@
 // AVX2 dense GEMV/GEMM: f32 and f16 (F16C) rows x f32 activations with FMA, and int8 x int8
-// widened to int16 (vpmovsxbw + vpmaddwd: exact for every int8 value). Same blocking as the
-// AVX-512 file with half the registers: decode takes 4 rows, N > 1 takes 2 rows x up to 4 tokens.
+// widened to int16 (vpmovsxbw + vpmaddwd: exact for every int8 value). N > 1 takes 2 rows x up to
+// 4 tokens; decode (N = 1) reads one row at a time with independent chains across k, so each thread
+// reads one sequential stream.
 #include <immintrin.h>
 
 #include <cstdint>
