@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <random>
 
 #include <dirent.h>
@@ -152,7 +153,9 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
   const int32_t bos = model.vocab().bos_id >= 0 ? model.vocab().bos_id : 0;
 
   std::vector<BenchRow> rows;
-  std::map<int, double> bandwidth;
+  // One probe per thread count, kept for the whole run: it is re-measured before every decode
+  // repetition, and each repetition is compared with the bandwidth of its own moment.
+  std::map<int, std::unique_ptr<ReadBandwidthProbe>> probes;
   for (int threads_opt : cfg.n_threads) {
     const int threads = threads_opt > 0 ? threads_opt : default_thread_count();
     struct Test { int n_prompt, n_gen, n_depth; };
@@ -182,10 +185,15 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
       cp.kv_bits = cfg.kv_bits;
       Context ctx(model, cp);
 
-      if (test.n_gen > 0 && cfg.measure_bandwidth && !bandwidth.count(threads)) {
-        bandwidth[threads] =
-            measure_read_bandwidth(threads, cfg.bandwidth_buffer_bytes, cfg.bandwidth_runs).bytes_per_second;
-        if (on_bandwidth) on_bandwidth(threads, bandwidth[threads]);
+      ReadBandwidthProbe* probe = nullptr;
+      if (test.n_gen > 0 && cfg.measure_bandwidth) {
+        auto& slot = probes[threads];
+        if (!slot) {
+          slot = std::make_unique<ReadBandwidthProbe>(threads, cfg.bandwidth_buffer_bytes);
+          const double bps = slot->measure(cfg.bandwidth_runs).bytes_per_second;
+          if (on_bandwidth) on_bandwidth(threads, bps);
+        }
+        probe = slot.get();
       }
 
       row.type_kv = ctx.scheme().kv_bits == 32 ? "f32" : ctx.scheme().kv_bits == 16 ? "f16"
@@ -214,6 +222,7 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
       const int n_tokens = test.n_prompt > 0 ? test.n_prompt : test.n_gen;
       const double delay0 = run_queue_delay_ns();
       for (int r = 0; r < cfg.repetitions; ++r) {
+        if (probe) row.mem_bw_samples.push_back(probe->measure(cfg.bandwidth_runs).bytes_per_second);
         const double ns = run_once(test.n_gen);
         row.samples_ns.push_back(ns);
         row.samples_ts.push_back(double(n_tokens) * 1e9 / std::max(ns, 1.0));
@@ -230,10 +239,17 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
                                                      ctx.kv_cache_bytes() / uint64_t(ctx.n_ctx()));
         row.bytes_per_token = traffic.total();
         row.bytes_per_token_in_memory = traffic.total_in_memory();
-        if (bandwidth.count(threads)) {
-          row.mem_bw = bandwidth[threads];
+        if (!row.mem_bw_samples.empty()) {
+          // Each repetition against the limit measured just before it, then the mean of those.
+          double bw_sum = 0, frac_sum = 0;
+          for (size_t r = 0; r < row.mem_bw_samples.size(); ++r) {
+            bw_sum += row.mem_bw_samples[r];
+            frac_sum += row.samples_ts[r] * double(row.bytes_per_token) / row.mem_bw_samples[r];
+          }
+          const double n = double(row.mem_bw_samples.size());
+          row.mem_bw = bw_sum / n;
           row.bw_limit_ts = row.mem_bw / double(row.bytes_per_token);
-          row.frac_of_bw_limit = row.avg_ts / row.bw_limit_ts;
+          row.frac_of_bw_limit = frac_sum / n;
         }
       }
       if (on_row) on_row(row);

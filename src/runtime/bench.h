@@ -2,7 +2,8 @@
 // random tokens in one eval call (batched prefill), tg<N> decodes N tokens one at a time after a
 // BOS. Each test runs once as a warm-up, then `repetitions` timed times; t/s is reported as mean
 // and standard deviation over the repetitions. Decode figures also come with the memory-bandwidth
-// limit: read bandwidth (measured with the test's thread count) / bytes read per token.
+// limit: read bandwidth (measured with the test's thread count, right before each repetition) /
+// bytes read per token.
 #pragma once
 
 #include <cstdint>
@@ -71,9 +72,13 @@ struct BenchRow {
   std::string type_kv = "f32";  // KV cache element type: f32, f16, q8, q4, q3
   std::vector<double> samples_ns, samples_ts;
   double avg_ns = 0, stddev_ns = 0, avg_ts = 0, stddev_ts = 0;
-  // tg rows only (0 for pp rows): bytes per token, bandwidth (bytes/s) and the resulting limit.
+  // tg rows only (0 / empty for pp rows): bytes per token, and the read bandwidth (bytes/s) measured
+  // right before each repetition. mem_bw is their mean and bw_limit_ts = mem_bw / bytes_per_token;
+  // frac_of_bw_limit is the mean over repetitions of t/s divided by the limit of that repetition's
+  // own bandwidth sample (on a shared machine the bandwidth moves between repetitions).
   uint64_t bytes_per_token = 0;
   uint64_t bytes_per_token_in_memory = 0;  // DecodeTraffic::total_in_memory
+  std::vector<double> mem_bw_samples;
   double mem_bw = 0, bw_limit_ts = 0, frac_of_bw_limit = 0;
   // Time the process's threads spent runnable but not running (run-queue delay, from Linux
   // schedstat) over wall time x threads, during the timed repetitions. Above a few percent the
@@ -84,13 +89,15 @@ struct BenchRow {
 };
 
 // Runs every test for every thread count and depth (pp tests before tg tests, as llama-bench) and calls
-// on_row as each finishes. on_bandwidth is called when a thread count's bandwidth is measured.
+// on_row as each finishes. on_bandwidth is called when a thread count's bandwidth is first measured
+// (before its first tg test; the probe is measured again before every tg repetition).
 std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& config,
                                 const std::function<void(const BenchRow&)>& on_row = {},
                                 const std::function<void(int n_threads, double bytes_per_s)>& on_bandwidth = {});
 
 // ---- output (llama-bench's field names, plus isa, kernel, bytes_per_token,
-// bytes_per_token_in_memory, mem_bw_gbs, bw_limit_ts, frac_of_bw_limit, preempted_share)
+// bytes_per_token_in_memory, mem_bw_gbs, mem_bw_samples_gbs, bw_limit_ts, frac_of_bw_limit,
+// preempted_share)
 nlohmann::ordered_json bench_row_json(const BenchRow& row);
 std::string bench_markdown_header();
 std::string bench_markdown_row(const BenchRow& row);

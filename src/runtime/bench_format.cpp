@@ -70,6 +70,13 @@ nlohmann::ordered_json bench_row_json(const BenchRow& r) {
   j["bytes_per_token"] = tg ? nlohmann::ordered_json(r.bytes_per_token) : nullptr;
   j["bytes_per_token_in_memory"] = tg ? nlohmann::ordered_json(r.bytes_per_token_in_memory) : nullptr;
   j["mem_bw_gbs"] = tg && r.mem_bw > 0 ? nlohmann::ordered_json(r.mem_bw * 1e-9) : nullptr;
+  if (tg && !r.mem_bw_samples.empty()) {
+    std::vector<double> gbs;
+    for (double v : r.mem_bw_samples) gbs.push_back(v * 1e-9);
+    j["mem_bw_samples_gbs"] = gbs;
+  } else {
+    j["mem_bw_samples_gbs"] = nullptr;
+  }
   j["bw_limit_ts"] = tg && r.mem_bw > 0 ? nlohmann::ordered_json(r.bw_limit_ts) : nullptr;
   j["frac_of_bw_limit"] = tg && r.mem_bw > 0 ? nlohmann::ordered_json(r.frac_of_bw_limit) : nullptr;
   j["preempted_share"] = r.preempted_share;

@@ -92,18 +92,29 @@ TEST_F(BenchLib, RunsTestsInLlamaBenchOrder) {
     if (r.n_gen > 0) {
       EXPECT_EQ(r.bytes_per_token, decode_traffic(*model_, 3.0).total());
       EXPECT_EQ(r.bytes_per_token_in_memory, decode_traffic(*model_, 3.0).total_in_memory());
-      EXPECT_GT(r.mem_bw, 0.0);
+      // One bandwidth sample per repetition, taken right before it; the fraction of the limit is
+      // the mean of each repetition's t/s over the limit of its own sample.
+      ASSERT_EQ(r.mem_bw_samples.size(), 2u);
+      EXPECT_GT(r.mem_bw_samples[0], 0.0);
+      EXPECT_GT(r.mem_bw_samples[1], 0.0);
+      EXPECT_DOUBLE_EQ(r.mem_bw, (r.mem_bw_samples[0] + r.mem_bw_samples[1]) / 2);
       EXPECT_DOUBLE_EQ(r.bw_limit_ts, r.mem_bw / double(r.bytes_per_token));
-      EXPECT_DOUBLE_EQ(r.frac_of_bw_limit, r.avg_ts / r.bw_limit_ts);
+      const double bytes = double(r.bytes_per_token);
+      EXPECT_NEAR(r.frac_of_bw_limit,
+                  (r.samples_ts[0] * bytes / r.mem_bw_samples[0] + r.samples_ts[1] * bytes / r.mem_bw_samples[1]) / 2,
+                  1e-12 * r.frac_of_bw_limit);
     } else {
       EXPECT_EQ(r.bytes_per_token, 0u);
       EXPECT_EQ(r.bw_limit_ts, 0.0);
+      EXPECT_TRUE(r.mem_bw_samples.empty());
     }
   }
   const auto j = bench_row_json(rows[2]);
   EXPECT_EQ(j["n_gen"], 3);
   EXPECT_EQ(j["samples_ns"].size(), 2u);
+  EXPECT_EQ(j["mem_bw_samples_gbs"].size(), 2u);
   EXPECT_TRUE(bench_row_json(rows[0])["frac_of_bw_limit"].is_null());
+  EXPECT_TRUE(bench_row_json(rows[0])["mem_bw_samples_gbs"].is_null());
   EXPECT_NE(bench_markdown_row(rows[2]).find("tg3"), std::string::npos);
 }
 
@@ -170,6 +181,17 @@ TEST_F(BenchLib, RejectsBadConfig) {
   cfg.repetitions = 1;
   cfg.n_prompt = {-1};
   EXPECT_THROW(run_bench(*model_, cfg), Error);
+}
+
+TEST(Bandwidth, ProbeKeepsItsBufferAcrossMeasurements) {
+  ReadBandwidthProbe probe(2, 8 << 20);
+  for (int runs : {1, 2}) {
+    const BandwidthResult r = probe.measure(runs);
+    EXPECT_EQ(r.buffer_bytes, uint64_t(8) << 20);
+    ASSERT_EQ(r.samples.size(), size_t(runs));
+    EXPECT_GT(r.bytes_per_second, 0.0);
+  }
+  EXPECT_THROW(ReadBandwidthProbe(4, 100), Error);
 }
 
 TEST(Bandwidth, MeasuresEveryRun) {

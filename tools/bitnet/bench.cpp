@@ -59,7 +59,8 @@ void setup_bench(CLI::App& app) {
   sub->add_option("--bw-size", args->bw_mib, "Buffer for the read-bandwidth measurement, MiB (>> last-level cache)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  sub->add_option("--bw-runs", args->bw_runs, "Bandwidth runs (the best one counts)")->capture_default_str()
+  sub->add_option("--bw-runs", args->bw_runs,
+                  "Bandwidth runs before each tg repetition (the best one counts)")->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_flag("--no-bw", args->no_bw, "Do not measure memory bandwidth (no limit column)");
   add_mode_options(sub, args->model);
@@ -110,6 +111,14 @@ void setup_bench(CLI::App& app) {
       for (const auto& [threads, bps] : bandwidth)
         std::printf("memory read bandwidth, %d thread%s: %.1f GB/s (%llu MiB buffer, best of %d)\n", threads,
                     threads == 1 ? "" : "s", bps * 1e-9, static_cast<unsigned long long>(args->bw_mib), args->bw_runs);
+      for (const BenchRow& r : rows) {
+        if (r.mem_bw_samples.empty()) continue;
+        const auto [lo, hi] = std::minmax_element(r.mem_bw_samples.begin(), r.mem_bw_samples.end());
+        std::printf("%s, %d thread%s: bandwidth before each repetition %.1f-%.1f GB/s (mean %.1f); of limit = mean "
+                    "of each repetition's t/s over its own limit\n",
+                    r.test_name().c_str(), r.n_threads, r.n_threads == 1 ? "" : "s", *lo * 1e-9, *hi * 1e-9,
+                    r.mem_bw * 1e-9);
+      }
       std::map<std::string, bool> shown;
       for (const BenchRow& r : rows) {
         if (r.n_gen == 0 || shown[r.test_name()]) continue;
