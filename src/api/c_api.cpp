@@ -12,6 +12,7 @@
 #include "model/model.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
+#include "util/build_info.h"
 #include "util/error.h"
 
 struct bitnet_model {
@@ -84,7 +85,7 @@ const char* bitnet_status_string(bitnet_status s) {
   return "unknown status";
 }
 
-const char* bitnet_version(void) { return "libbitnet " BITNET_BUILD_COMMIT; }
+const char* bitnet_version(void) { return bitnet::build_version(); }
 
 const char* bitnet_system_info(void) {
   static const std::string info = [] {

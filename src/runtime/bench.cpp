@@ -18,11 +18,9 @@
 #include "kernels.h"
 #include "model/model.h"
 #include "runtime/bandwidth.h"
+#include "util/build_info.h"
 #include "util/error.h"
 
-#ifndef BITNET_BUILD_COMMIT
-#define BITNET_BUILD_COMMIT "unknown"
-#endif
 
 namespace bitnet {
 namespace {
@@ -141,7 +139,7 @@ std::vector<BenchRow> run_bench(const Model& model, const BenchConfig& cfg,
   const std::vector<int> depths = cfg.n_depth.empty() ? std::vector<int>{0} : cfg.n_depth;
   const ModelParams& p = model.params();
   BenchRow base;
-  base.build_commit = BITNET_BUILD_COMMIT;
+  base.build_commit = build_commit();
   base.cpu_info = kernels::cpu_info().brand;
   base.isa = active_variant_name();
   base.kernel = model.kernel_name();

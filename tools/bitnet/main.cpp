@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "command.h"
+#include "util/build_info.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -46,7 +47,7 @@ void add_verbosity_flags(CLI::App& sub) {
 int main(int argc, char** argv) {
   CLI::App app{"bitnet: fast CPU inference for ternary (1.58-bit) language models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("libbitnet ") + BITNET_BUILD_COMMIT);
+  app.set_version_flag("--version", std::string(bitnet::build_version()));
   bitnet::set_log_level(bitnet::LogLevel::Info);
   auto commands = bitnet::cli::registry();
   std::sort(commands.begin(), commands.end());

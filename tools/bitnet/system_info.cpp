@@ -9,6 +9,7 @@
 #include "command.h"
 #include "amx.h"
 #include "kernels.h"
+#include "util/build_info.h"
 
 namespace bitnet::cli {
 namespace {
@@ -18,7 +19,7 @@ const char* yes(bool b) { return b ? "yes" : "no"; }
 void print_system_info() {
   using namespace kernels;
   const CpuInfo& c = cpu_info();
-  std::printf("build:        libbitnet %s (%s)\n", BITNET_BUILD_COMMIT,
+  std::printf("build:        libbitnet %s (%s)\n", build_commit(),
 #if defined(__x86_64__)
               "x86-64"
 #elif defined(__aarch64__)
