@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dense/register_count.h"
 #include "dense_registry.h"
 
 namespace bitnet::kernels::detail {
@@ -182,16 +183,7 @@ void attn_values_avx2(const float* p, const float* v, int64_t ldv, int64_t n_pos
   if (left <= 0) return;
   const int regs = int((left + 7) / 8);
   const __m256i last = lanes(left - 8 * (regs - 1));
-  switch (regs) {
-    case 1: values_pass<1>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 2: values_pass<2>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 3: values_pass<3>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 4: values_pass<4>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 5: values_pass<5>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 6: values_pass<6>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 7: values_pass<7>(p, v + i, ldv, n_pos, last, out + i); break;
-    default: values_pass<8>(p, v + i, ldv, n_pos, last, out + i); break;
-  }
+  with_register_count<8>(regs, [&](auto u) { values_pass<decltype(u)::value>(p, v + i, ldv, n_pos, last, out + i); });
 }
 
 uint64_t byte_sum_avx2(const uint8_t* p, size_t n) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "dense/register_count.h"
 #include "dense_registry.h"
 
 namespace bitnet::kernels::detail {
@@ -188,16 +189,7 @@ void attn_values_avx512(const float* p, const float* v, int64_t ldv, int64_t n_p
   if (left <= 0) return;
   const int regs = int((left + 15) / 16);
   const __mmask16 last = mask16(left - 16 * (regs - 1));
-  switch (regs) {
-    case 1: values_pass<1>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 2: values_pass<2>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 3: values_pass<3>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 4: values_pass<4>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 5: values_pass<5>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 6: values_pass<6>(p, v + i, ldv, n_pos, last, out + i); break;
-    case 7: values_pass<7>(p, v + i, ldv, n_pos, last, out + i); break;
-    default: values_pass<8>(p, v + i, ldv, n_pos, last, out + i); break;
-  }
+  with_register_count<8>(regs, [&](auto u) { values_pass<decltype(u)::value>(p, v + i, ldv, n_pos, last, out + i); });
 }
 
 uint64_t byte_sum_avx512(const uint8_t* p, size_t n) {

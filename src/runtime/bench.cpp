@@ -21,7 +21,6 @@
 #include "util/build_info.h"
 #include "util/error.h"
 
-
 namespace bitnet {
 namespace {
 
