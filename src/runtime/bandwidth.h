@@ -1,5 +1,6 @@
 // Memory read bandwidth, measured the way decode reads weights: every thread streams its own slice
-// of a buffer much larger than the last-level cache and sums it. `bitnet bench` divides this by the
+// of a buffer much larger than the last-level cache and sums it (as four interleaved sequential
+// streams, the fastest way this code has found to read memory: see byte_sum_avx512). `bitnet bench` divides this by the
 // bytes read per token to get the decode speed limit.
 #pragma once
 

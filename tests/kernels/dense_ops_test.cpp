@@ -252,7 +252,7 @@ TEST_P(DenseOpsTest, F16ToF32EveryBitPatternAndLength) {
 }
 
 TEST_P(DenseOpsTest, ByteSumExactAtEveryLengthAndOffset) {
-  // Lengths around the 64/128/256-byte strides, unaligned starts, and all-0xFF bytes (the largest
+  // Lengths around the 64/128/256-byte strides and the four-stream split (512 bytes), unaligned starts, and all-0xFF bytes (the largest
   // lane sums) next to random ones.
   std::mt19937 rng(23);
   std::vector<uint8_t> buf(4096 + 64);
@@ -260,7 +260,7 @@ TEST_P(DenseOpsTest, ByteSumExactAtEveryLengthAndOffset) {
   for (int fill = 0; fill < 2; ++fill) {
     if (fill == 1) std::fill(buf.begin(), buf.end(), uint8_t(0xFF));
     for (size_t offset : {0, 1, 7, 33, 63}) {
-      for (size_t n : {0, 1, 15, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 1000, 4096}) {
+      for (size_t n : {0, 1, 15, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 2047, 3001, 4096}) {
         uint64_t ref = 0;
         for (size_t i = 0; i < n; ++i) ref += buf[offset + i];
         ASSERT_EQ(set().byte_sum(buf.data() + offset, n), ref) << set().name << " n=" << n << " offset=" << offset;
