@@ -1,12 +1,13 @@
 // AVX2 dense GEMV/GEMM: f32 and f16 (F16C) rows x f32 activations with FMA, and int8 x int8
 // widened to int16 (vpmovsxbw + vpmaddwd: exact for every int8 value). N > 1 takes 2 rows x up to
-// 4 tokens; decode (N = 1) reads one row at a time with independent chains across k, so each thread
-// reads one sequential stream.
+// 4 tokens; decode (N = 1) reads four rows at a time, one from each quarter of the task, with
+// independent chains across k, so each thread reads four sequential streams.
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
+#include "dense/row_streams.h"
 #include "dense_registry.h"
 
 namespace bitnet::kernels::detail {
@@ -81,29 +82,37 @@ inline void tokens_float(const W* w, int64_t ldw, int64_t K, int64_t r, const fl
   }
 }
 
-// Decode (N = 1): one row at a time with 8 accumulators across k, one sequential stream per thread
-// (see row_float in gemm_avx512.cpp). Against 4 rows side by side, lmhead/avx2/*/N:1 on Zen 5
-// (alternated runs): f16 18.9 -> 26.7-28.1 GB/s on 1 thread and 35 -> 51-53 on 2; f32 27-28.5 ->
-// 32.7-34.8 on 1 thread, within noise on 2.
-template <class W>
-inline float row_float(const W* w, int64_t K, const float* x) {
-  __m256 acc[8];
-#pragma GCC unroll 8
-  for (int u = 0; u < 8; ++u) acc[u] = _mm256_setzero_ps();
-  int64_t k = 0;
-  for (; k + 64 <= K; k += 64) {
-#pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm256_fmadd_ps(load8(w + k + 8 * u), _mm256_loadu_ps(x + k + 8 * u), acc[u]);
+// Decode (N = 1): four rows at once, one from each quarter of the task (walk_row_streams), 2
+// accumulators across k per row, so a thread reads four sequential streams (see rows_float in
+// gemm_avx512.cpp). Four rows x 2 chains fit the 16 ymm registers with room for the activations.
+template <int S, class W>
+inline void rows_float(const W* w, int64_t ldw, const int64_t* rows, int64_t K, const float* x, float* y) {
+  const W* p[S];
+  __m256 acc[S][2];
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) {
+    p[s] = w + rows[s] * ldw;
+    acc[s][0] = acc[s][1] = _mm256_setzero_ps();
   }
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) {
+      acc[s][0] = _mm256_fmadd_ps(load8(p[s] + k), x0, acc[s][0]);
+      acc[s][1] = _mm256_fmadd_ps(load8(p[s] + k + 8), x1, acc[s][1]);
+    }
+  }
+  // K tail (1..15 elements): a full or partial 8-lane step into chain 0, the rest into chain 1.
   for (int u = 0; k < K; k += 8, ++u) {
     const int64_t left = K - k < 8 ? K - k : 8;
-    const __m256 wv = left == 8 ? load8(w + k) : load8_tail(w + k, left);
     const __m256 xv = left == 8 ? _mm256_loadu_ps(x + k) : load8_tail(x + k, left);
-    acc[u] = _mm256_fmadd_ps(wv, xv, acc[u]);
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s)
+      acc[s][u] = _mm256_fmadd_ps(left == 8 ? load8(p[s] + k) : load8_tail(p[s] + k, left), xv, acc[s][u]);
   }
-  const __m256 a = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
-                                 _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
-  return hsum(a);
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) y[rows[s]] = hsum(_mm256_add_ps(acc[s][0], acc[s][1]));
 }
 
 template <class W>
@@ -111,7 +120,10 @@ void gemm_float(const W* w, int64_t ldw, int64_t K, int64_t r0, int64_t r1, cons
                 int64_t N, float* y, int64_t ldy) {
   int64_t r = r0;
   if (N == 1) {
-    for (; r < r1; ++r) y[r] = row_float(w + r * ldw, K, x);
+    walk_row_streams<4>(
+        r0, r1, [&](const int64_t* rows) { rows_float<4>(w, ldw, rows, K, x, y); },
+        [&](int64_t row) { rows_float<1>(w, ldw, &row, K, x, y); });
+    r = r1;
   } else {
     for (; r + 2 <= r1; r += 2) tokens_float<2>(w, ldw, K, r, x, ldx, N, y, ldy);
   }
@@ -171,24 +183,36 @@ inline void block_i8(const int8_t* w, int64_t ldw, const float* ws, int64_t K, i
     for (int t = 0; t < T; ++t) y[t * ldy + r + i] = (float(hsum_i32(acc[i][t])) * ws[r + i]) * inv[t];
 }
 
-// Decode: one row at a time (see row_float), 4 accumulators across k. lmhead/avx2/i8/N:1 on Zen 5
-// against 4 rows side by side: 14.4-15.3 -> 32.0-33.8 GB/s on 1 thread, 27.5-28.7 -> 38.1-41.2 on 2.
-inline int32_t row_i8(const int8_t* w, int64_t K, const int8_t* x) {
-  __m256i acc[4];
+// Decode: four rows at once, one from each quarter of the task (see rows_float), 2 accumulators
+// across k per row. One row at a time against 4 rows side by side had measured, lmhead/avx2/i8/N:1
+// on Zen 5: 14.4-15.3 -> 32.0-33.8 GB/s on 1 thread, 27.5-28.7 -> 38.1-41.2 on 2.
+template <int S>
+inline void rows_i8(const int8_t* w, int64_t ldw, const int64_t* rows, int64_t K, const int8_t* x, int32_t* out) {
+  const int8_t* p[S];
+  __m256i acc[S][2];
 #pragma GCC unroll 4
-  for (int u = 0; u < 4; ++u) acc[u] = _mm256_setzero_si256();
+  for (int s = 0; s < S; ++s) {
+    p[s] = w + rows[s] * ldw;
+    acc[s][0] = acc[s][1] = _mm256_setzero_si256();
+  }
   int64_t k = 0;
-  for (; k + 64 <= K; k += 64) {
+  for (; k + 32 <= K; k += 32) {
+    const __m256i x0 = widen16(x + k), x1 = widen16(x + k + 16);
 #pragma GCC unroll 4
-    for (int u = 0; u < 4; ++u) acc[u] = _mm256_add_epi32(acc[u], _mm256_madd_epi16(widen16(w + k + 16 * u), widen16(x + k + 16 * u)));
+    for (int s = 0; s < S; ++s) {
+      acc[s][0] = _mm256_add_epi32(acc[s][0], _mm256_madd_epi16(widen16(p[s] + k), x0));
+      acc[s][1] = _mm256_add_epi32(acc[s][1], _mm256_madd_epi16(widen16(p[s] + k + 16), x1));
+    }
   }
-  for (int u = 0; k < K; k += 16, ++u) {
+  for (; k < K; k += 16) {
     const int64_t left = K - k < 16 ? K - k : 16;
-    const __m256i wv = left == 16 ? widen16(w + k) : widen16_tail(w + k, left);
     const __m256i xv = left == 16 ? widen16(x + k) : widen16_tail(x + k, left);
-    acc[u] = _mm256_add_epi32(acc[u], _mm256_madd_epi16(wv, xv));
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s)
+      acc[s][0] = _mm256_add_epi32(acc[s][0], _mm256_madd_epi16(left == 16 ? widen16(p[s] + k) : widen16_tail(p[s] + k, left), xv));
   }
-  return hsum_i32(_mm256_add_epi32(_mm256_add_epi32(acc[0], acc[1]), _mm256_add_epi32(acc[2], acc[3])));
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) out[s] = hsum_i32(_mm256_add_epi32(acc[s][0], acc[s][1]));
 }
 
 template <int R>
@@ -234,7 +258,19 @@ void gemm_i8_avx2(const int8_t* w, int64_t ldw, const float* w_scale, int64_t K,
     float* yc = y + n0 * ldy;
     int64_t r = r0;
     if (nn == 1) {
-      for (; r < r1; ++r) yc[r] = (float(row_i8(w + r * ldw, K, xc)) * w_scale[r]) * inv[0];
+      walk_row_streams<4>(
+          r0, r1,
+          [&](const int64_t* rows) {
+            int32_t dot[4];
+            rows_i8<4>(w, ldw, rows, K, xc, dot);
+            for (int s = 0; s < 4; ++s) yc[rows[s]] = (float(dot[s]) * w_scale[rows[s]]) * inv[0];
+          },
+          [&](int64_t row) {
+            int32_t dot;
+            rows_i8<1>(w, ldw, &row, K, xc, &dot);
+            yc[row] = (float(dot) * w_scale[row]) * inv[0];
+          });
+      r = r1;
     } else {
       for (; r + 2 <= r1; r += 2) tokens_i8<2>(w, ldw, w_scale, K, r, xc, ldx, inv, nn, yc, ldy);
     }

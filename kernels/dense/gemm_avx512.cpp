@@ -3,9 +3,10 @@
 //
 // A block is R rows x T tokens of accumulators; each weight vector is loaded once and used for T
 // tokens. N > 1 takes 4 rows x up to 4 tokens (16 accumulators), and the rows of a block stay in
-// L1/L2 while every token block passes over them. Decode (N = 1) reads f16/bf16 rows one at a time
-// (row_float: one sequential stream, 8 chains across k); f32 and int8 rows 8 at a time with a
-// software prefetch of the next 8, which measured faster for them.
+// L1/L2 while every token block passes over them. Decode (N = 1) reads f16/bf16 rows four at a time
+// from the four quarters of its range (rows_float: four sequential streams, 4 chains across k each);
+// f32 and int8 rows 8 at a time with a software prefetch of the next 8, which measured faster for
+// them.
 #include <immintrin.h>
 
 // GCC 12 bug 105593: its AVX-512 cast/extract intrinsics use _mm256_undefined_*(), which
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 
+#include "dense/row_streams.h"
 #include "dense_registry.h"
 
 namespace bitnet::kernels::detail {
@@ -115,29 +117,52 @@ inline void tokens_float(const W* w, int64_t ldw, int64_t K, int64_t r, const fl
   }
 }
 
-// Decode (N = 1) of 16-bit rows: one row at a time with 8 accumulators across k, so the matrix is
-// read in address order, one sequential stream per thread. Eight rows side by side are eight short
-// streams (one row of the 2B-4T head is 5 KB), which the hardware prefetchers track worse: on Zen 5
-// the f16 head streamed 8-17% faster this way (bench/dense_bench.cpp and a standalone copy, median
-// of 11 alternated runs, 1 and 2 threads). f32 rows measured the other way round there (-5 to
-// -15%), so they keep the 8-row walk with its software prefetch.
-template <class W>
-inline float row_float(const W* w, int64_t K, const float* x) {
-  __m512 acc[8];
+// Decode (N = 1) of 16-bit rows: four rows at once, one from each quarter of the task
+// (walk_row_streams), 4 accumulators across k per row, so a thread reads four sequential streams.
+// Eight rows side by side are eight short streams (one row of the 2B-4T head is 5 KB), which the
+// hardware prefetchers track worse; one row at a time is one stream, which leaves memory and
+// arithmetic unoverlapped. lmhead/avx512vnni/f16/N:1 on Zen 5, 3 alternated rounds, 2 threads: one
+// row at a time 60.8-62.6 GB/s, two streams 61.1-62.7, four 65.4-67.9. f32 rows measured better
+// with the 8-row walk and its software prefetch (-5 to -15% one row at a time), so they keep it.
+template <int S, int A, class W>
+inline void rows_float(const W* w, int64_t ldw, const int64_t* rows, int64_t K, const float* x, float* y) {
+  const W* p[S];
+  __m512 acc[S][A];
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) {
+    p[s] = w + rows[s] * ldw;
 #pragma GCC unroll 8
-  for (int u = 0; u < 8; ++u) acc[u] = _mm512_setzero_ps();
+    for (int u = 0; u < A; ++u) acc[s][u] = _mm512_setzero_ps();
+  }
   int64_t k = 0;
-  for (; k + 128 <= K; k += 128) {
+  for (; k + 16 * A <= K; k += 16 * A) {
 #pragma GCC unroll 8
-    for (int u = 0; u < 8; ++u) acc[u] = _mm512_fmadd_ps(load16(w + k + 16 * u), _mm512_loadu_ps(x + k + 16 * u), acc[u]);
+    for (int u = 0; u < A; ++u) {
+      const __m512 xv = _mm512_loadu_ps(x + k + 16 * u);
+#pragma GCC unroll 4
+      for (int s = 0; s < S; ++s) acc[s][u] = _mm512_fmadd_ps(load16(p[s] + k + 16 * u), xv, acc[s][u]);
+    }
   }
   for (int u = 0; k < K; k += 16, ++u) {
     const __mmask16 m = tail16(K - k < 16 ? K - k : 16);
-    acc[u] = _mm512_fmadd_ps(load16(w + k, m), _mm512_maskz_loadu_ps(m, x + k), acc[u]);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s) acc[s][u] = _mm512_fmadd_ps(load16(p[s] + k, m), xv, acc[s][u]);
   }
-  const __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])),
-                                 _mm512_add_ps(_mm512_add_ps(acc[4], acc[5]), _mm512_add_ps(acc[6], acc[7])));
-  return hsum_ps(a);
+#pragma GCC unroll 4
+  for (int s = 0; s < S; ++s) {
+    __m512 sum = acc[s][0];
+#pragma GCC unroll 8
+    for (int u = 1; u < A; ++u) sum = _mm512_add_ps(sum, acc[s][u]);
+    y[rows[s]] = hsum_ps(sum);
+  }
+}
+
+template <int S, int A, class W>
+void decode_rows_float(const W* w, int64_t ldw, int64_t K, int64_t r0, int64_t r1, const float* x, float* y) {
+  walk_row_streams<S>(
+      r0, r1, [&](const int64_t* rows) { rows_float<S, A>(w, ldw, rows, K, x, y); },
+      [&](int64_t r) { rows_float<1, A>(w, ldw, &r, K, x, y); });
 }
 
 template <class W>
@@ -145,7 +170,8 @@ void gemm_float(const W* w, int64_t ldw, int64_t K, int64_t r0, int64_t r1, cons
                 int64_t N, float* y, int64_t ldy) {
   int64_t r = r0;
   if (N == 1 && sizeof(W) == 2) {
-    for (; r < r1; ++r) y[r] = row_float(w + r * ldw, K, x);
+    decode_rows_float<4, 4>(w, ldw, K, r0, r1, x, y);
+    r = r1;
   } else if (N == 1) {
     for (; r + 8 <= r1; r += 8) block_float<8, 1>(w, ldw, K, r, x, ldx, y, ldy);
   } else {
