@@ -81,6 +81,16 @@ struct DenseKernelSet {
   // out[i] = IEEE binary16 h[i] widened to f32 (exact; every non-NaN input gives the same bits in
   // every variant, NaN stays NaN). The f16 KV cache is read through this.
   void (*f16_to_f32)(const uint16_t* h, int64_t n, float* out);
+
+  // out[i] = float(q_i) * scale for i in [0, n): one row of the quantised KV cache (graph/kv_cache.h)
+  // with bits = 8, 4 or 3. Codes are stored with an offset so they are unsigned:
+  //   8: int8 q_i as is;
+  //   4: q_i + 8 in a nibble, two per byte, low nibble first;
+  //   3: q_i + 4 in 3 bits, packed little-endian, 8 codes per 3 bytes (a last partial group of 8
+  //      still takes 3 bytes).
+  // Reads only the ceil(n * bits / 8) bytes of the row (3 bits: ceil(n / 8) * 3). One rounding per
+  // element, so every variant gives the same bits.
+  void (*kv_dequant)(const uint8_t* codes, int64_t n, int bits, float scale, float* out);
 };
 
 struct DenseKernelVariant {

@@ -13,7 +13,8 @@ namespace {
   DenseKernelSet {                                                                                   \
     isa_, name_, detail::gemm_f32_##g, detail::gemm_f16_##g, detail::gemm_i8_##i8, detail::dot_f32_##o, \
         detail::axpy_f32_##o, detail::rms_norm_##o, detail::softmax_##o, detail::attn_scores_##o,    \
-        detail::attn_values_##o, detail::gemm_bf16_##g, detail::byte_sum_##o, detail::f16_to_f32_##o \
+        detail::attn_values_##o, detail::gemm_bf16_##g, detail::byte_sum_##o, detail::f16_to_f32_##o, \
+        detail::kv_dequant_##o \
   }
 
 std::vector<DenseKernelVariant> build_variants() {

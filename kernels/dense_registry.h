@@ -29,7 +29,8 @@
                          float* s);                                                                         \
   void attn_values_##sfx(const float* p, const float* v, int64_t ldv, int64_t n_pos, int64_t hd, float* out); \
   uint64_t byte_sum_##sfx(const uint8_t* p, size_t n);                                                       \
-  void f16_to_f32_##sfx(const uint16_t* h, int64_t n, float* out);
+  void f16_to_f32_##sfx(const uint16_t* h, int64_t n, float* out);                                          \
+  void kv_dequant_##sfx(const uint8_t* codes, int64_t n, int bits, float scale, float* out);
 
 namespace bitnet::kernels::detail {
 

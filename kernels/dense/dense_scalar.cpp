@@ -169,4 +169,18 @@ void f16_to_f32_scalar(const uint16_t* h, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(h[i]);
 }
 
+void kv_dequant_scalar(const uint8_t* codes, int64_t n, int bits, float scale, float* out) {
+  if (bits == 8) {
+    for (int64_t i = 0; i < n; ++i) out[i] = float(static_cast<int8_t>(codes[i])) * scale;
+  } else if (bits == 4) {
+    for (int64_t i = 0; i < n; ++i) out[i] = float(int((codes[i / 2] >> (4 * (i & 1))) & 15) - 8) * scale;
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t* g = codes + i / 8 * 3;
+      const uint32_t word = uint32_t(g[0]) | (uint32_t(g[1]) << 8) | (uint32_t(g[2]) << 16);
+      out[i] = float(int((word >> (3 * (i & 7))) & 7) - 4) * scale;
+    }
+  }
+}
+
 }  // namespace bitnet::kernels::detail

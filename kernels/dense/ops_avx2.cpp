@@ -223,4 +223,38 @@ void f16_to_f32_avx2(const uint16_t* h, int64_t n, float* out) {
   }
 }
 
+void kv_dequant_avx2(const uint8_t* codes, int64_t n, int bits, float scale, float* out) {
+  const __m256 sv = _mm256_set1_ps(scale);
+  int64_t i = 0;
+  if (bits == 8) {
+    for (; i + 8 <= n; i += 8) {
+      const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i)));
+      _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_cvtepi32_ps(q), sv));
+    }
+    for (; i < n; ++i) out[i] = float(static_cast<int8_t>(codes[i])) * scale;
+    return;
+  }
+  // 8 codes are one little-endian word of `bits` bytes: broadcast it and shift each lane by its
+  // code's bit offset.
+  const __m256i shift = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bits));
+  const __m256i code_mask = _mm256_set1_epi32((1 << bits) - 1);
+  const __m256i offset = _mm256_set1_epi32(1 << (bits - 1));
+  for (; i < n; i += 8) {
+    const int64_t left = n - i;
+    // Only the bytes of the row: 4 bits, ceil(left / 2) in a partial group; 3 bits, always 3.
+    const int64_t bytes = bits == 3 ? 3 : (left >= 8 ? 4 : (left + 1) / 2);
+    uint32_t word = 0;
+    std::memcpy(&word, codes + i / 8 * bits, size_t(bytes));
+    __m256i q = _mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(word)), shift);
+    q = _mm256_sub_epi32(_mm256_and_si256(q, code_mask), offset);
+    const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(q), sv);
+    if (left >= 8) {
+      _mm256_storeu_ps(out + i, v);
+    } else {
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, v);
+      std::memcpy(out + i, tmp, size_t(left) * sizeof(float));
+    }
+  }
+}
 }  // namespace bitnet::kernels::detail

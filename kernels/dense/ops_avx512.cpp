@@ -225,4 +225,55 @@ void f16_to_f32_avx512(const uint16_t* h, int64_t n, float* out) {
   }
 }
 
+namespace {
+
+// vpshufb control and shifts that move code i of a 16-code chunk (2 * bits bytes, broadcast to
+// every 128-bit lane) into dword i: the two bytes holding it, then a right shift by its bit offset.
+struct KvUnpack {
+  int8_t index[64];
+  int32_t shift[16];
+};
+constexpr KvUnpack make_kv_unpack(int bits) {
+  KvUnpack u{};
+  for (int i = 0; i < 16; ++i) {
+    const int first = bits * i / 8;
+    u.index[4 * i] = static_cast<int8_t>(first);
+    u.index[4 * i + 1] = static_cast<int8_t>(first + 1);
+    u.index[4 * i + 2] = u.index[4 * i + 3] = -128;  // high bit set: vpshufb writes 0
+    u.shift[i] = bits * i % 8;
+  }
+  return u;
+}
+alignas(64) constexpr KvUnpack kKvUnpack3 = make_kv_unpack(3);
+alignas(64) constexpr KvUnpack kKvUnpack4 = make_kv_unpack(4);
+
+}  // namespace
+
+void kv_dequant_avx512(const uint8_t* codes, int64_t n, int bits, float scale, float* out) {
+  const __m512 sv = _mm512_set1_ps(scale);
+  if (bits == 8) {
+    for (int64_t i = 0; i < n; i += 16) {
+      const __mmask16 m = mask16(n - i);
+      const __m512i q = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
+      _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+    }
+    return;
+  }
+  const KvUnpack& u = bits == 4 ? kKvUnpack4 : kKvUnpack3;
+  const __m512i index = _mm512_load_si512(u.index);
+  const __m512i shift = _mm512_load_si512(u.shift);
+  const __m512i code_mask = _mm512_set1_epi32((1 << bits) - 1);
+  const __m512i offset = _mm512_set1_epi32(1 << (bits - 1));
+  const int64_t chunk_bytes = 2 * bits;  // 16 codes
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t left = n - i;
+    // Only the bytes of the row: a partial chunk at the end holds ceil(left * bits / 8) bytes
+    // (3 bits: whole groups of 8 codes, 3 bytes each).
+    const int64_t bytes = left >= 16 ? chunk_bytes : (bits == 4 ? (left + 1) / 2 : (left + 7) / 8 * 3);
+    const __m128i raw = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << bytes) - 1), codes + i / 16 * chunk_bytes);
+    __m512i q = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(raw), index);
+    q = _mm512_sub_epi32(_mm512_and_si512(_mm512_srlv_epi32(q, shift), code_mask), offset);
+    _mm512_mask_storeu_ps(out + i, mask16(left), _mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+  }
+}
 }  // namespace bitnet::kernels::detail

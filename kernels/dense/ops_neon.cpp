@@ -193,4 +193,35 @@ void f16_to_f32_neon(const uint16_t* h, int64_t n, float* out) {
   }
 }
 
+void kv_dequant_neon(const uint8_t* codes, int64_t n, int bits, float scale, float* out) {
+  int64_t i = 0;
+  if (bits == 8) {
+    for (; i + 8 <= n; i += 8) {
+      const int16x8_t q = vmovl_s8(vld1_s8(reinterpret_cast<const int8_t*>(codes + i)));
+      vst1q_f32(out + i, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(q))), scale));
+      vst1q_f32(out + i + 4, vmulq_n_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(q))), scale));
+    }
+    for (; i < n; ++i) out[i] = float(static_cast<int8_t>(codes[i])) * scale;
+    return;
+  }
+  // 8 codes are one little-endian word of `bits` bytes: duplicate it and shift each lane right by
+  // its code's bit offset (vshlq by a negative count).
+  const int32_t b = bits;
+  const int32x4_t shift_lo = {0, -b, -2 * b, -3 * b}, shift_hi = {-4 * b, -5 * b, -6 * b, -7 * b};
+  const uint32x4_t code_mask = vdupq_n_u32((1u << bits) - 1);
+  const int32x4_t offset = vdupq_n_s32(1 << (bits - 1));
+  for (; i < n; i += 8) {
+    const int64_t left = n - i;
+    const int64_t bytes = bits == 3 ? 3 : (left >= 8 ? 4 : (left + 1) / 2);
+    uint32_t word = 0;
+    std::memcpy(&word, codes + i / 8 * bits, size_t(bytes));
+    const uint32x4_t w = vdupq_n_u32(word);
+    const int32x4_t lo = vsubq_s32(vreinterpretq_s32_u32(vandq_u32(vshlq_u32(w, shift_lo), code_mask)), offset);
+    const int32x4_t hi = vsubq_s32(vreinterpretq_s32_u32(vandq_u32(vshlq_u32(w, shift_hi), code_mask)), offset);
+    float tmp[8];
+    vst1q_f32(tmp, vmulq_n_f32(vcvtq_f32_s32(lo), scale));
+    vst1q_f32(tmp + 4, vmulq_n_f32(vcvtq_f32_s32(hi), scale));
+    std::memcpy(out + i, tmp, size_t(left >= 8 ? 8 : left) * sizeof(float));
+  }
+}
 }  // namespace bitnet::kernels::detail

@@ -16,6 +16,7 @@ int qmax_for(int bits) { return (1 << (bits - 1)) - 1; }
 
 // Codes are stored with an offset so they are unsigned: 8 bits as int8 directly, 4 bits as
 // q + 8 in a nibble (low nibble first), 3 bits as q + 4 packed little-endian, 8 codes per 3 bytes.
+// DenseKernelSet::kv_dequant reads this layout back.
 void pack_codes(const int8_t* q, int64_t n, int bits, uint8_t* out) {
   if (bits == 8) {
     std::memcpy(out, q, size_t(n));
@@ -31,39 +32,6 @@ void pack_codes(const int8_t* q, int64_t n, int bits, uint8_t* out) {
       o[1] = uint8_t(word >> 8);
       o[2] = uint8_t(word >> 16);
     }
-  }
-}
-
-// d[i] = float(code_i) * scale for a packed row (code_i signed, the offset removed), in loops
-// without per-element branches or calls so the compiler can unroll and vectorize them (attention over a
-// quantized cache dequantises every cached element once per decoded token).
-void dequantize_codes(const uint8_t* codes, int64_t n, int bits, float scale, float* d) {
-  if (bits == 8) {
-    const int8_t* c = reinterpret_cast<const int8_t*>(codes);
-    for (int64_t i = 0; i < n; ++i) d[i] = float(c[i]) * scale;
-    return;
-  }
-  if (bits == 4) {
-    const int64_t pairs = n / 2;
-    for (int64_t i = 0; i < pairs; ++i) {
-      const int b = codes[i];
-      d[2 * i] = float((b & 15) - 8) * scale;
-      d[2 * i + 1] = float((b >> 4) - 8) * scale;
-    }
-    if (n & 1) d[n - 1] = float((codes[pairs] & 15) - 8) * scale;
-    return;
-  }
-  const int64_t full = n / 8;
-  for (int64_t g = 0; g < full; ++g) {
-    const uint8_t* c = codes + 3 * g;
-    const uint32_t word = uint32_t(c[0]) | (uint32_t(c[1]) << 8) | (uint32_t(c[2]) << 16);
-    float* o = d + 8 * g;
-    for (int j = 0; j < 8; ++j) o[j] = float(int((word >> (3 * j)) & 7) - 4) * scale;
-  }
-  if (full * 8 < n) {
-    const uint8_t* c = codes + 3 * full;
-    const uint32_t word = uint32_t(c[0]) | (uint32_t(c[1]) << 8) | (uint32_t(c[2]) << 16);
-    for (int64_t j = 0; j < n - 8 * full; ++j) d[8 * full + j] = float(int((word >> (3 * j)) & 7) - 4) * scale;
   }
 }
 
@@ -134,7 +102,7 @@ void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) 
 }
 
 void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const {
-  const auto f16_row = kernels::dense_kernels().f16_to_f32;
+  const kernels::DenseKernelSet& dk = kernels::dense_kernels();
   for (int64_t j = 0; j < n; ++j) {
     const int64_t pos = pos0 + j;
     const uint8_t* r = row(layer, pos, kv, head);
@@ -145,11 +113,12 @@ void KvCache::decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_
     } else if (bits == 16) {
       // vcvtph2ps / fcvtl where the CPU has them: a table lookup made an f16 cache half as fast as
       // f32 at depth 4096.
-      f16_row(reinterpret_cast<const uint16_t*>(r), head_dim_, d);
+      dk.f16_to_f32(reinterpret_cast<const uint16_t*>(r), head_dim_, d);
     } else {
       float scale;
       std::memcpy(&scale, r, 4);
-      dequantize_codes(r + 4, head_dim_, bits, scale, d);
+      // Per-ISA unpacking: the portable loop made a 3-bit cache slower than f32 at depth 4096.
+      dk.kv_dequant(r + 4, head_dim_, bits, scale, d);
     }
   }
 }

@@ -251,6 +251,56 @@ TEST_P(DenseOpsTest, F16ToF32EveryBitPatternAndLength) {
   EXPECT_EQ(v[2], std::ldexp(1.0f, -24));
 }
 
+// Packs codes q (signed, |q| <= 2^(bits-1)) the way graph/kv_cache.cpp stores them (dense.h).
+std::vector<uint8_t> pack_kv_codes(const std::vector<int>& q, int bits) {
+  const size_t n = q.size();
+  if (bits == 8) {
+    std::vector<uint8_t> out(n);
+    for (size_t i = 0; i < n; ++i) out[i] = uint8_t(int8_t(q[i]));
+    return out;
+  }
+  if (bits == 4) {
+    std::vector<uint8_t> out((n + 1) / 2, 0);
+    for (size_t i = 0; i < n; ++i) out[i / 2] = uint8_t(out[i / 2] | ((q[i] + 8) << (4 * (i & 1))));
+    return out;
+  }
+  std::vector<uint8_t> out((n + 7) / 8 * 3, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t c = uint32_t(q[i] + 4) << (3 * (i & 7));
+    for (int b = 0; b < 3; ++b) out[i / 8 * 3 + b] = uint8_t(out[i / 8 * 3 + b] | (c >> (8 * b)));
+  }
+  return out;
+}
+
+TEST_P(DenseOpsTest, KvDequantMatchesDefinitionBitExactly) {
+  // Every head size up to 64 and the real ones (64, 80, 96, 100, 128, 256) with random codes over
+  // the full range of each width; the packed row is exactly as long as the layout says, so reading
+  // past it shows up under ASan.
+  std::mt19937 rng(41);
+  std::vector<int64_t> sizes;
+  for (int64_t n = 1; n <= 64; ++n) sizes.push_back(n);
+  for (int64_t n : {80, 96, 100, 127, 128, 129, 256}) sizes.push_back(n);
+  for (int bits : {8, 4, 3}) {
+    const int lo = bits == 8 ? -128 : -(1 << (bits - 1)), hi = bits == 8 ? 127 : (1 << (bits - 1)) - 1;
+    std::uniform_int_distribution<int> code(lo, hi);
+    for (int64_t n : sizes) {
+      std::vector<int> q(static_cast<size_t>(n));
+      for (int& v : q) v = code(rng);
+      if (n > 2) q[0] = lo, q[size_t(n - 1)] = hi;
+      const std::vector<uint8_t> packed = pack_kv_codes(q, bits);
+      const float scale = 0.0371f * float(bits);
+      std::vector<float> got(size_t(n) + 1, -7.f);
+      set().kv_dequant(packed.data(), n, bits, scale, got.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const float want = float(q[size_t(i)]) * scale;
+        ASSERT_EQ(std::memcmp(&got[size_t(i)], &want, 4), 0)
+            << set().name << " bits=" << bits << " n=" << n << " i=" << i << ": " << got[size_t(i)] << " vs " << want;
+      }
+      ASSERT_EQ(got[size_t(n)], -7.f) << set().name << " bits=" << bits << " n=" << n << " wrote past the row";
+    }
+  }
+}
+
 TEST_P(DenseOpsTest, ByteSumExactAtEveryLengthAndOffset) {
   // Lengths around the 64/128/256-byte strides and the four-stream split (512 bytes), unaligned starts, and all-0xFF bytes (the largest
   // lane sums) next to random ones.
@@ -282,7 +332,7 @@ TEST(DenseDispatch, VariantsAreCompleteAndFollowTheActiveIsa) {
     const DenseKernelSet& s = *dv.set;
     for (const void* f : {(const void*)s.gemm_f32, (const void*)s.gemm_f16, (const void*)s.gemm_i8,
                           (const void*)s.dot_f32, (const void*)s.axpy_f32, (const void*)s.rms_norm,
-                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16, (const void*)s.byte_sum, (const void*)s.f16_to_f32})
+                          (const void*)s.softmax, (const void*)s.attn_scores, (const void*)s.attn_values, (const void*)s.gemm_bf16, (const void*)s.byte_sum, (const void*)s.f16_to_f32, (const void*)s.kv_dequant})
       EXPECT_NE(f, nullptr) << dv.name;
   }
   const Isa active = kernels().isa;
