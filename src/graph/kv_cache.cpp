@@ -67,8 +67,12 @@ const uint8_t* KvCache::row(int64_t layer, int64_t pos, int kv, int64_t head) co
     const size_t rb = row_bytes(4);
     return bos_.data() + ((size_t(layer) * 2 + kv) * n_head_kv_ + head) * rb;
   }
+  // Head-major: the positions of one (layer, K/V, head) are contiguous, so attention reads each
+  // head's cache as one sequential stream. Position-major rows (all heads of a position together)
+  // made decode over a 3-bit cache a strided walk of 52-byte rows 520 bytes apart, which the
+  // hardware prefetchers did not follow: unpacking it took 30% of decode time at depth 4096.
   const size_t rb = row_bytes(bits_);
-  return main_.data() + (((size_t(layer) * n_ctx_ + pos) * 2 + kv) * n_head_kv_ + head) * rb;
+  return main_.data() + (((size_t(layer) * 2 + kv) * n_head_kv_ + head) * n_ctx_ + pos) * rb;
 }
 
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {

@@ -1,6 +1,7 @@
 // Key/value cache, sized once from the context length; decoding never allocates.
 //
-// K (post-RoPE) and V are stored per layer, position and kv head in one of these formats:
+// K (post-RoPE) and V are stored per layer, K/V, kv head and position (head-major: each head's
+// positions are contiguous) in one of these formats:
 //   32: f32 (exact; the default, so results match the reference implementations)
 //   16: f16
 //    8, 4, 3: symmetric absmax integers per head and position (q = round(x * qmax / max|x|),
@@ -34,10 +35,11 @@ class KvCache {
   void decode_rows(int64_t layer, int64_t pos0, int64_t n, int kv, int64_t head, float* dst) const;
 
   // f32 cache only (bits() == 32): head `head` of K or V at position 0; position j is j * f32_stride()
-  // floats further on. Lets attention run as strided dense kernels.
+  // floats further on (the cache is head-major, so that is head_dim: one contiguous stream per head).
+  // Lets attention run the dense kernels on the cache in place.
   const float* f32_k(int64_t layer, int64_t head) const { return reinterpret_cast<const float*>(row(layer, 0, 0, head)); }
   const float* f32_v(int64_t layer, int64_t head) const { return reinterpret_cast<const float*>(row(layer, 0, 1, head)); }
-  int64_t f32_stride() const { return 2 * n_head_kv_ * head_dim_; }
+  int64_t f32_stride() const { return head_dim_; }
 
   // Bytes of K and V for one position across all layers (what decode reads per cached token).
   uint64_t bytes_per_token() const;
