@@ -6,7 +6,7 @@
 // reading one stream per core loses the overlap between memory and arithmetic. On Zen 5 the
 // single-stream f16 head took about the sum of its memory time and its compute time per cache line
 // (27-31 GB/s per core, where the same loop runs at 100 GB/s from L2 and a plain read at 36-40);
-// several streams keep more misses in flight (see docs/benchmarks.md, 2026-12-05 second section).
+// several streams keep more misses in flight (docs/benchmarks.md, "2026-12-05, later").
 #pragma once
 
 #include <cstdint>
