@@ -13,6 +13,7 @@
 
 #include "dense/row_streams.h"
 #include "dense_registry.h"
+#include "vnni_tied.h"
 
 namespace bitnet::kernels::detail {
 namespace {
@@ -47,7 +48,7 @@ inline void block(const int8_t* w, int64_t ldw, const float* ws, int64_t K, int6
     for (int i = 0; i < R; ++i) {
       const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512(w + (r + i) * ldw + k), bias);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], wu, xv[t]);
+      for (int t = 0; t < T; ++t) acc[i][t] = dpbusd_tied(acc[i][t], wu, xv[t]);
     }
   }
   if (k < K) {
@@ -60,7 +61,7 @@ inline void block(const int8_t* w, int64_t ldw, const float* ws, int64_t K, int6
     for (int i = 0; i < R; ++i) {
       const __m512i wu = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + (r + i) * ldw + k), bias);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) acc[i][t] = _mm512_dpbusd_epi32(acc[i][t], wu, xv[t]);
+      for (int t = 0; t < T; ++t) acc[i][t] = dpbusd_tied(acc[i][t], wu, xv[t]);
     }
   }
 #pragma GCC unroll 16
@@ -92,8 +93,8 @@ inline void rows_dot(const int8_t* w, int64_t ldw, const int64_t* rows, int64_t 
     const __m512i x0 = _mm512_loadu_si512(x + k), x1 = _mm512_loadu_si512(x + k + 64);
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s) {
-      acc[s][0] = _mm512_dpbusd_epi32(acc[s][0], _mm512_xor_si512(_mm512_loadu_si512(p[s] + k), bias), x0);
-      acc[s][1] = _mm512_dpbusd_epi32(acc[s][1], _mm512_xor_si512(_mm512_loadu_si512(p[s] + k + 64), bias), x1);
+      acc[s][0] = dpbusd_tied(acc[s][0], _mm512_xor_si512(_mm512_loadu_si512(p[s] + k), bias), x0);
+      acc[s][1] = dpbusd_tied(acc[s][1], _mm512_xor_si512(_mm512_loadu_si512(p[s] + k + 64), bias), x1);
     }
   }
   // Masked-off weight bytes become 0x80 after the bias, but meet x = 0: no contribution.
@@ -102,7 +103,7 @@ inline void rows_dot(const int8_t* w, int64_t ldw, const int64_t* rows, int64_t 
     const __m512i xv = _mm512_maskz_loadu_epi8(m, x + k);
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s)
-      acc[s][0] = _mm512_dpbusd_epi32(acc[s][0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p[s] + k), bias), xv);
+      acc[s][0] = dpbusd_tied(acc[s][0], _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p[s] + k), bias), xv);
   }
 #pragma GCC unroll 4
   for (int s = 0; s < S; ++s) out[s] = hsum_epi32(_mm512_add_epi32(acc[s][0], acc[s][1]));
@@ -127,7 +128,7 @@ int32_t sum_i8(const int8_t* x, int64_t K) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512i acc = _mm512_setzero_si512();
   for (int64_t k = 0; k < K; k += 64)
-    acc = _mm512_dpbusd_epi32(acc, ones, _mm512_maskz_loadu_epi8(tail64(K - k), x + k));
+    acc = dpbusd_tied(acc, ones, _mm512_maskz_loadu_epi8(tail64(K - k), x + k));
   return hsum_epi32(acc);
 }
 
