@@ -32,10 +32,12 @@ const TernaryMatmul* prefill_matmul_for(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (isa == Isa::Avx512 && amx_allowed && cpu_info().amx_int8) return &detail::kAmxInt8;
 #endif
-  // Measured: the AVX-512 LUT kernel beats the multiply-add GEMM in prefill (2.1x on Zen 4), the
-  // AVX2 one does not (0.7-0.9x of mad_avx2 on the Xeon host) and the NEON one is unmeasured on
-  // hardware, so those two stay opt-in.
-  if (isa == Isa::Avx512 || lut_forced) return lut_matmul_for(isa);
+  // The LUT kernels are opt-in on every ISA. The AVX-512 one used to beat the multiply-add GEMM
+  // (2.1x on Zen 4) until the VNNI GEMM stopped spilling its accumulators (vnni_tied.h): on Zen 5
+  // the multiply-add GEMM is now 1.1-1.4x faster (bitnet_bench_lut N:8 and N:128), pp512 is as fast
+  // or faster, and decode's copy of the weights serves prefill too (2B-4T: 460 MB less memory).
+  // The AVX2 LUT kernel reached 0.7-0.9x of mad_avx2 on the Xeon host; NEON is unmeasured.
+  if (lut_forced) return lut_matmul_for(isa);
   return nullptr;
 }
 
