@@ -18,9 +18,9 @@ struct AmxVariant {
 const std::vector<AmxVariant>& amx_variants();
 
 // The ternary GEMM to use for multi-token calls at `isa`: the AMX kernel when isa is AVX-512, the
-// CPU has AMX-INT8, the OS granted tile state and BITNET_AMX is not "0"; else at AVX-512 the LUT
-// kernel (lut.h); at other ISAs the LUT kernel only if BITNET_PREFILL_LUT=1 (it does not beat the
-// multiply-add kernels there), otherwise nullptr: prefill then uses KernelSet::matmul.
+// CPU has AMX-INT8, the OS granted tile state and BITNET_AMX is not "0"; else the LUT kernel (lut.h)
+// only if BITNET_PREFILL_LUT=1 (it does not beat the multiply-add kernels on the machines
+// measured), otherwise nullptr: prefill then uses KernelSet::matmul.
 const TernaryMatmul* prefill_matmul_for(Isa isa);
 
 }  // namespace bitnet::kernels

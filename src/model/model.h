@@ -29,9 +29,10 @@ struct TernaryLinear {
   // a zero input skips its bytes (down projection; o_proj after TopK).
   AlignedBuffer<uint8_t> rows_packed;
   AlignedBuffer<uint8_t> cols_packed;
-  // Second layout for prefill (several tokens at once): AMX tiles where the CPU has them, else
-  // lookup tables, both beating multiply-adds there; decode keeps `packed`. Empty when the active
-  // ISA has no prefill kernel (kernels/amx.h prefill_matmul_for).
+  // Second layout for prefill (several tokens at once): AMX tiles where the CPU has them (they beat
+  // multiply-adds there), or lookup tables when BITNET_PREFILL_LUT=1; decode keeps `packed`. Empty
+  // when the active ISA has no prefill kernel (kernels/amx.h prefill_matmul_for): prefill then
+  // runs on `packed`.
   const kernels::TernaryMatmul* prefill = nullptr;
   AlignedBuffer<uint8_t> prefill_packed;
 };
