@@ -106,7 +106,8 @@ class Context {
   // Decode-only exact-sparsity paths (one token): rows listed in row_list_, and inputs whose int8
   // value is zero skipped.
   void gated_ffn_decode(const LayerWeights& L, float* out, uint64_t* gate_zero);
-  void ternary_linear_sparse_input(const TernaryLinear& w, const int8_t* xq, const float* sx, float* y,
+  // False (nothing done) when the model's sparsity is adaptive and too few inputs are zero to pay.
+  bool ternary_linear_sparse_input(const TernaryLinear& w, const int8_t* xq, const float* sx, float* y,
                                    uint64_t* zero_count);
   void lm_head(const float* hidden, int64_t n_rows, float* logits_out);
 

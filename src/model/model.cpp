@@ -201,6 +201,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
   const bool relu2 = p.activation == FfnActivation::Relu2;
   const bool sparse = options.sparse < 0 ? relu2 : (options.sparse != 0 && relu2);
   const bool sparse_o = options.sparse_o < 0 ? p.a48_trained : options.sparse_o != 0;
+  m->sparse_adaptive_ = options.sparse < 0;
   // The multiply-add matmul may itself be the LUT one (BITNET_KERNEL=lut): then no second copy.
   const kernels::TernaryMatmul* prefill_kernel = kernels::prefill_matmul_for(kernels::kernels().isa);
   int want_prefill = options.prefill_layout;

@@ -72,7 +72,9 @@ struct LoadOptions {
   std::function<bool(float)> progress;
   // Build the sparse layouts that let decode skip the zero work of ReLU² models (up rows whose gate
   // is zero, down inputs that are zero) and, for a4.8, the o_proj inputs TopK zeroed. Costs extra
-  // memory for those tensors (the dense layout stays for prefill). -1: yes for ReLU² models.
+  // memory for those tensors (the dense layout stays for prefill). -1: yes for ReLU² models, and
+  // decode then takes a sparse path only when the token's zeros are many enough for it to pay
+  // (Model::sparse_adaptive); 1: always the sparse paths.
   int sparse = -1;
   // Also build the column layout of o_proj (used when TopK-50% is on). -1: for a4.8-trained files.
   int sparse_o = -1;
@@ -97,6 +99,8 @@ class Model {
   // The matrix the LM head multiplies with: output(), or its int8 copy (LmHeadMode::Int8).
   const DenseMatrix& lm_head() const { return head_i8_.rows ? head_i8_ : output(); }
   bool output_tied() const { return output_tied_; }
+  // Sparse layouts are used only where enough of the work can be skipped (LoadOptions::sparse < 0).
+  bool sparse_adaptive() const { return sparse_adaptive_; }
   const std::vector<float>& output_norm() const { return output_norm_; }
   const std::vector<LayerWeights>& layers() const { return layers_; }
 
@@ -116,6 +120,7 @@ class Model {
   Vocab vocab_;
   DenseMatrix token_embd_, output_, head_i8_;
   bool output_tied_ = true;
+  bool sparse_adaptive_ = true;
   std::vector<float> output_norm_;
   std::vector<LayerWeights> layers_;
 };

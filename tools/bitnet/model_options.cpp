@@ -44,7 +44,8 @@ void add_mode_options(CLI::App* sub, ModelOptions& o) {
       ->check(CLI::IsMember({"int8", "f16"}))->capture_default_str();
   sub->add_option("--sparse", o.sparse,
                   "Exact-sparsity decode (skip up rows whose ReLU² gate is 0 and zero inputs of down/o_proj; same "
-                  "results): auto (on for ReLU² models), on, off (dense kernels only)")
+                  "results): auto (ReLU² models, each matmul only when at least 75% of its work is zero), on (always), "
+                  "off (dense kernels only)")
       ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
 }
 
