@@ -10,6 +10,10 @@
 // call's. Counters: speedup = dense time / sparse time, of_ideal = speedup * (1 - zero fraction),
 // i.e. the fraction of the ideal 1/(1-sparsity) reached (issue 7.7a asks >= 0.8); dense_us = the
 // dense kernel's mean time. Positions of zeros are uniform random.
+// read_of_ideal: the same fraction for a plain read (one load per cache line, no arithmetic) of the
+// rows or columns the sparse call reads, against a plain read of all of them, timed in the same
+// iteration. It is the memory system's own ceiling for skipping scattered 640-byte pieces: the
+// hardware prefetchers fetch ahead past a piece whether or not the next one is wanted.
 // Run: build/bench/bitnet_bench_sparse --benchmark_filter=... (BITNET_BENCH_COLD_MB to change the
 // rotation size).
 #include <benchmark/benchmark.h>
@@ -86,6 +90,12 @@ struct Cold {
   }
 };
 
+// Bytes of one row (row layout) or column (column layout): both layouts store `count` pieces of
+// equal, 64-byte-aligned size back to back.
+int64_t pad_bytes_per_piece(size_t packed_bytes, int64_t count) {
+  return static_cast<int64_t>(packed_bytes) / count / 64 * 64;
+}
+
 // One dense N=1 matmul over all rows, split into row tiles across the pool.
 void dense_once(const TernaryMatmul& mm, bitnet::ThreadPool& pool, int threads, const uint8_t* w, int64_t M,
                 int64_t K, const int8_t* x, int32_t* y) {
@@ -94,6 +104,25 @@ void dense_once(const TernaryMatmul& mm, bitnet::ThreadPool& pool, int threads, 
   pool.parallel_for(tasks, [&](int64_t t, int) {
     const int64_t m0 = tiles * t / tasks * tile, m1 = std::min(M, tiles * (t + 1) / tasks * tile);
     mm.matmul(w, M, K, m0, m1, x, K, 1, y, M);
+  });
+}
+
+// Touches every cache line of the listed pieces (piece i at base + list[i] * bytes), split across
+// the pool; each thread walks its share as 4 interleaved runs, like the sparse row kernel.
+void read_pieces(bitnet::ThreadPool& pool, int threads, const uint8_t* base, const int32_t* list, int64_t n,
+                 int64_t bytes, uint64_t* sink) {
+  pool.parallel_for(threads, [&](int64_t t, int) {
+    const int64_t i0 = n * t / threads, i1 = n * (t + 1) / threads, part = (i1 - i0) / 4;
+    uint64_t sum = 0;
+    for (int64_t i = 0; i < part; ++i)
+      for (int64_t s = 0; s < 4; ++s) {
+        const uint8_t* p = base + int64_t(list[i0 + s * part + i]) * bytes;
+        for (int64_t off = 0; off < bytes; off += 64) sum += *reinterpret_cast<const volatile uint64_t*>(p + off);
+      }
+    for (int64_t i = i0 + 4 * part; i < i1; ++i)
+      for (int64_t off = 0; off < bytes; off += 64)
+        sum += *reinterpret_cast<const volatile uint64_t*>(base + int64_t(list[i]) * bytes + off);
+    sink[t] = sum;
   });
 }
 
@@ -131,7 +160,16 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
   Cold dcold(dmm.packed_bytes(s.M, s.K), [&](uint8_t* d) { dmm.pack(w.data(), s.M, s.K, d); });
   const auto dx = sparse_input(s.K, 0.0, 2);
   std::vector<int32_t> dy(static_cast<size_t>(s.M));
-  double dense_ns = 0, sparse_ns = 0;
+  double dense_ns = 0, sparse_ns = 0, read_all_ns = 0, read_some_ns = 0;
+  uint64_t sink[8] = {};
+  // Plain reads of the pieces the sparse call reads (`some`) and of all of them, on their own copies.
+  auto read_ceiling = [&](Cold& cold, const std::vector<int32_t>& some, int64_t count, int64_t bytes) {
+    std::vector<int32_t> all(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) all[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    const int64_t n = static_cast<int64_t>(some.size());
+    read_all_ns += timed([&] { read_pieces(pool, threads, cold.take(), all.data(), count, bytes, sink); });
+    read_some_ns += timed([&] { read_pieces(pool, threads, cold.take(), some.data(), n, bytes, sink); });
+  };
   if (s.kind == Kind::Rows) {
     const TernaryRowSubset& r = ks->rows;
     Cold cold(r.packed_bytes(s.M, s.K), [&](uint8_t* d) { r.pack(w.data(), s.M, s.K, d); });
@@ -154,6 +192,7 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
       });
       sparse_ns += ns;
       state.SetIterationTime(ns * 1e-9);
+      read_ceiling(cold, rows, s.M, pad_bytes_per_piece(cold.bytes, s.M));
     }
     state.SetLabel(std::string(r.name) + " " + s.what);
   } else {
@@ -163,6 +202,7 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
     std::vector<int32_t> idx(static_cast<size_t>(s.K));
     std::vector<int8_t> val(static_cast<size_t>(s.K));
     const int64_t nnz = sparse_gather(x.data(), s.K, idx.data(), val.data());
+    const std::vector<int32_t> cols(idx.begin(), idx.begin() + nnz);
     touched = static_cast<double>(cold.bytes) * static_cast<double>(nnz) / static_cast<double>(s.K);
     const int64_t tile = c.row_tile, tiles = (s.M + tile - 1) / tile;
     for (auto _ : state) {
@@ -176,6 +216,7 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
       });
       sparse_ns += ns;
       state.SetIterationTime(ns * 1e-9);
+      read_ceiling(cold, cols, s.K, pad_bytes_per_piece(cold.bytes, s.K));
     }
     state.SetLabel(std::string(c.name) + " " + s.what);
   }
@@ -185,6 +226,7 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
   state.counters["dense_us"] = dense_ns / it * 1e-3;
   state.counters["speedup"] = sparse_ns > 0 ? dense_ns / sparse_ns : 0;
   state.counters["of_ideal"] = sparse_ns > 0 ? dense_ns / sparse_ns * (1.0 - zero) : 0;
+  state.counters["read_of_ideal"] = read_some_ns > 0 ? read_all_ns / read_some_ns * (1.0 - zero) : 0;
 }
 
 void bm_gather(benchmark::State& state, int64_t K, double zero) {
