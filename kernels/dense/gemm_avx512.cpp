@@ -140,7 +140,7 @@ inline void rows_float(const W* w, int64_t ldw, const int64_t* rows, int64_t K, 
   }
   int64_t k = 0;
   for (; k + 16 * A <= K; k += 16 * A) {
-    if constexpr (S > 1 && kRowPrefetchBytes > 0) {
+    if constexpr (S > 1) {
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
         const char* ahead = reinterpret_cast<const char*>(p[s] + k) + kRowPrefetchBytes;
