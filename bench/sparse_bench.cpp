@@ -163,9 +163,9 @@ void bm_sparse(benchmark::State& state, const SparseKernelSet* ks, Shape s, doub
   double dense_ns = 0, sparse_ns = 0, read_all_ns = 0, read_some_ns = 0;
   uint64_t sink[8] = {};
   // Plain reads of the pieces the sparse call reads (`some`) and of all of them, on their own copies.
+  std::vector<int32_t> all(static_cast<size_t>(std::max(s.M, s.K)));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int32_t>(i);
   auto read_ceiling = [&](Cold& cold, const std::vector<int32_t>& some, int64_t count, int64_t bytes) {
-    std::vector<int32_t> all(static_cast<size_t>(count));
-    for (int64_t i = 0; i < count; ++i) all[static_cast<size_t>(i)] = static_cast<int32_t>(i);
     const int64_t n = static_cast<int64_t>(some.size());
     read_all_ns += timed([&] { read_pieces(pool, threads, cold.take(), all.data(), count, bytes, sink); });
     read_some_ns += timed([&] { read_pieces(pool, threads, cold.take(), some.data(), n, bytes, sink); });
