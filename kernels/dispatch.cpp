@@ -31,11 +31,15 @@ std::vector<KernelVariant> build_variants() {
   v.push_back({"scalar", Isa::Scalar, true, &scalar});
 #if defined(BITNET_KERNELS_X86)
   static const KernelSet avx2 = make_set(Isa::Avx2, kMadAvx2, quantize_i8_avx2, "quant_avx2");
+  static const KernelSet avxvnni = make_set(Isa::Avx2, kMadAvxVnni, quantize_i8_avx2, "quant_avx2");
   static const KernelSet avx512bw = make_set(Isa::Avx512, kMadAvx512Bw, quantize_i8_avx512, "quant_avx512");
   static const KernelSet avx512vnni =
       make_set(Isa::Avx512, kMadAvx512Vnni, quantize_i8_avx512, "quant_avx512");
   const bool has512 = cpu.best == Isa::Avx512;
-  v.push_back({"avx2", Isa::Avx2, cpu.best == Isa::Avx2 || has512, &avx2});
+  const bool has256 = cpu.best == Isa::Avx2 || has512;
+  v.push_back({"avx2", Isa::Avx2, has256, &avx2});
+  // AVX-VNNI (Alder Lake and later, Zen 5): the best 256-bit kernel, so `avx2` picks it where present.
+  v.push_back({"avxvnni", Isa::Avx2, has256 && cpu.avx_vnni, &avxvnni});
   v.push_back({"avx512bw", Isa::Avx512, has512, &avx512bw});
   v.push_back({"avx512vnni", Isa::Avx512, has512 && cpu.avx512vnni, &avx512vnni});
 #elif defined(BITNET_KERNELS_ARM)

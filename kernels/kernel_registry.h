@@ -16,6 +16,7 @@ float quantize_i8_scalar(const float* x, int64_t K, int8_t* q);
 #if defined(__x86_64__) || defined(_M_X64)
 #define BITNET_KERNELS_X86 1
 extern const TernaryMatmul kMadAvx2;
+extern const TernaryMatmul kMadAvxVnni;
 extern const TernaryMatmul kMadAvx512Bw;
 extern const TernaryMatmul kMadAvx512Vnni;
 float quantize_i8_avx2(const float* x, int64_t K, int8_t* q);
