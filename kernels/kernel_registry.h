@@ -11,6 +11,12 @@
 namespace bitnet::kernels::detail {
 
 extern const TernaryMatmul kMadScalar;
+
+// The 256-bit multiply-add layout (slot_pack.cpp): groups of `rows` rows (the last padded with zero
+// weights), blocks of 128 k; block b of group g is rows*32 bytes at (g*KB + b)*rows*32, row r owns
+// bytes [32r, 32r+32), and byte j holds the codes (w+1) of k = 128b + 32s + j in bits 2s..2s+1.
+size_t slot_packed_bytes(int64_t M, int64_t K, int64_t rows);
+void slot_pack(const int8_t* w, int64_t M, int64_t K, int64_t rows, uint8_t* dst);
 float quantize_i8_scalar(const float* x, int64_t K, int8_t* q);
 
 #if defined(__x86_64__) || defined(_M_X64)

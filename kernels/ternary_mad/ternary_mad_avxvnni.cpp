@@ -33,35 +33,8 @@ constexpr int64_t kTokenChunk = 64;
 inline int64_t groups_of(int64_t M) { return (M + kRows - 1) / kRows; }
 inline int64_t blocks_of(int64_t K) { return (K + kBlockK - 1) / kBlockK; }
 
-size_t packed_bytes(int64_t M, int64_t K) {
-  if (M <= 0 || K <= 0) return 0;
-  return static_cast<size_t>(groups_of(M) * blocks_of(K) * kBlockBytes);
-}
-
-void pack(const int8_t* w, int64_t M, int64_t K, uint8_t* dst) {
-  const int64_t G = groups_of(M), KB = blocks_of(K);
-  for (int64_t g = 0; g < G; ++g) {
-    for (int64_t b = 0; b < KB; ++b) {
-      uint8_t* blk = dst + (g * KB + b) * kBlockBytes;
-      for (int64_t r = 0; r < kRows; ++r) {
-        const int64_t m = g * kRows + r;
-        for (int64_t j = 0; j < 32; ++j) {
-          uint8_t byte = 0;
-          for (int64_t s = 0; s < 4; ++s) {
-            const int64_t k = b * kBlockK + 32 * s + j;
-            uint8_t c = 1;
-            if (m < M && k < K) {
-              const int8_t v = w[m * K + k];
-              c = v > 0 ? 2 : (v < 0 ? 0 : 1);
-            }
-            byte = static_cast<uint8_t>(byte | (c << (2 * s)));
-          }
-          blk[r * 32 + j] = byte;
-        }
-      }
-    }
-  }
-}
+size_t packed_bytes(int64_t M, int64_t K) { return slot_packed_bytes(M, K, kRows); }
+void pack(const int8_t* w, int64_t M, int64_t K, uint8_t* dst) { slot_pack(w, M, K, kRows, dst); }
 
 inline int32_t hsum(__m256i v) {
   __m128i q = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
