@@ -24,11 +24,14 @@ std::vector<DenseKernelVariant> build_variants() {
   v.push_back({"scalar", Isa::Scalar, true, &scalar});
 #if defined(BITNET_KERNELS_X86)
   static const DenseKernelSet avx2 = BITNET_DENSE_SET(Isa::Avx2, "dense_avx2", avx2, avx2, avx2);
+  static const DenseKernelSet avxvnni = BITNET_DENSE_SET(Isa::Avx2, "dense_avxvnni", avx2, avxvnni, avx2);
   static const DenseKernelSet avx512bw = BITNET_DENSE_SET(Isa::Avx512, "dense_avx512", avx512, avx512, avx512);
   static const DenseKernelSet avx512vnni =
       BITNET_DENSE_SET(Isa::Avx512, "dense_avx512vnni", avx512, avx512vnni, avx512);
   const bool has512 = cpu.best == Isa::Avx512;
-  v.push_back({"avx2", Isa::Avx2, cpu.best == Isa::Avx2 || has512, &avx2});
+  const bool has256 = cpu.best == Isa::Avx2 || has512;
+  v.push_back({"avx2", Isa::Avx2, has256, &avx2});
+  v.push_back({"avxvnni", Isa::Avx2, has256 && cpu.avx_vnni, &avxvnni});  // int8 GEMM on VEX vpdpbusd
   v.push_back({"avx512bw", Isa::Avx512, has512, &avx512bw});
   v.push_back({"avx512vnni", Isa::Avx512, has512 && cpu.avx512vnni, &avx512vnni});
 #elif defined(BITNET_KERNELS_ARM)

@@ -51,6 +51,7 @@ BITNET_DENSE_GEMM_DECL(avx512)
 BITNET_DENSE_GEMM_I8_DECL(avx512)  // AVX-512BW: int8 widened to int16, vpmaddwd
 BITNET_DENSE_OPS_DECL(avx512)
 BITNET_DENSE_GEMM_I8_DECL(avx512vnni)  // vpdpbusd
+BITNET_DENSE_GEMM_I8_DECL(avxvnni)  // VEX vpdpbusd on ymm (AVX-VNNI)
 #elif defined(__aarch64__)
 BITNET_DENSE_GEMM_DECL(neon)
 BITNET_DENSE_GEMM_I8_DECL(neon)  // vmull_s8 + vpadalq_s16

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "kernel_registry.h"
+#include "vnni_tied.h"
 
 namespace bitnet::kernels::detail {
 namespace {
@@ -75,7 +76,7 @@ inline void tile(const uint8_t* const* wg, const int64_t* g, int64_t K, const in
         for (int t = 0; t < T; ++t) {
           const __m256i* xv = reinterpret_cast<const __m256i*>(xb[t]);
           for (int q = 0; q < 4; ++q)
-            acc[s][r][t] = _mm256_dpbusd_avx_epi32(acc[s][r][t], c[q], _mm256_loadu_si256(xv + q));
+            acc[s][r][t] = dpbusd_avx_tied(acc[s][r][t], c[q], _mm256_loadu_si256(xv + q));
         }
       }
     }
@@ -120,7 +121,7 @@ int32_t sum_i8(const int8_t* x, int64_t K) {
   const __m256i ones = _mm256_set1_epi8(1);
   int64_t k = 0;
   for (; k + 32 <= K; k += 32)
-    acc = _mm256_dpbusd_avx_epi32(acc, ones, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k)));
+    acc = dpbusd_avx_tied(acc, ones, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k)));
   int32_t s = hsum(acc);
   for (; k < K; ++k) s += x[k];
   return s;
