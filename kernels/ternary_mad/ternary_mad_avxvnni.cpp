@@ -31,7 +31,6 @@ constexpr int64_t kBlockK = 128;
 constexpr int64_t kBlockBytes = kRows * 32;
 constexpr int64_t kTokenChunk = 64;
 
-inline int64_t groups_of(int64_t M) { return (M + kRows - 1) / kRows; }
 inline int64_t blocks_of(int64_t K) { return (K + kBlockK - 1) / kBlockK; }
 
 size_t packed_bytes(int64_t M, int64_t K) { return slot_packed_bytes(M, K, kRows); }
